@@ -1,0 +1,39 @@
+"""The `curate` command line. Flags a subcommand does not know are Beam pipeline options."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from pipelines.demo import command as demo_command
+
+COMMANDS = [demo_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="curate",
+        description="Curate Flamingo-style training data from web pages with Apache Beam. "
+        "Unknown flags are passed to Beam (e.g. --runner=DataflowRunner --project=... ).",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Beam's own progress logs")
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subcommands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.run(args, beam_args) or 0
+    except (FileNotFoundError, ValueError) as error:
+        print(f"curate {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Readers turn inputs (WARC files, HTML files, URL lists) into `RawPage`s."""

@@ -1,0 +1,37 @@
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from pipelines.cli import build_parser, main
+
+
+def subcommand_names() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return list(action.choices)
+
+
+@pytest.mark.parametrize("command", subcommand_names())
+def test_every_subcommand_has_help(command):
+    done = subprocess.run(["curate", command, "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"usage: curate {command}" in done.stdout
+
+
+def test_console_scripts_are_installed():
+    assert shutil.which("curate") and shutil.which("trainer")
+    done = subprocess.run(["trainer", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "usage: trainer" in done.stdout
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    output = tmp_path / "demo"
+    assert main(["demo", "--output", str(output), "--direct_running_mode=in_memory"]) == 0
+    summary = json.loads((output / "summary.json").read_text())
+    assert summary["warc"]["pages_crawled"] == 7
+    assert summary["warc"]["records"]["html_response"] == 7
+    assert (output / "input" / "demo.warc.gz").stat().st_size > 1000
+    assert (output / "site" / "media" / "flamingo-clip.mp4").stat().st_size > 1000
+    assert "curate demo: finished" in capsys.readouterr().out

@@ -1,0 +1,66 @@
+import sys
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schemas import EOC, IMAGE, ImageSegment, InterleavedDocument, TextSegment, neutralise_special_tokens
+from schemas.tokens import _ANGLE_LIKE, _TOKEN_LIKE, _normalise_with_origin
+
+ATTACKS = [
+    "<image>",
+    "<EOC>",
+    "<IMAGE>",
+    "<eoc>",
+    "< image >",
+    "</image>",
+    "<image/>",
+    "\uff1cimage\uff1e",  # full-width brackets
+    "\ufe64EOC\ufe65",  # small-form brackets
+    "<im\u200bage>",  # zero-width space inside
+    "<\u2060EOC\u2060>",  # word joiners
+    "<\uff49\uff4d\uff41\uff47\uff45>",  # full-width letters
+]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_token_lookalikes_are_neutralised(attack):
+    cleaned = neutralise_special_tokens(f"before {attack} after")
+    assert IMAGE not in cleaned and EOC not in cleaned
+    normalised, _ = _normalise_with_origin(cleaned)
+    assert not _TOKEN_LIKE.search(normalised)
+    assert cleaned.startswith("before ") and cleaned.endswith(" after")
+
+
+def test_ordinary_text_is_untouched():
+    for text in ["a < b and c > d", "<b>bold</b> in prose", "Keepers’ notes — “mirrors”", "图像 <img>", ""]:
+        assert neutralise_special_tokens(text) == text
+
+
+def test_neutralised_forms_are_readable():
+    assert neutralise_special_tokens("see <image> and <EOC>") == "see (image) and (EOC)"
+
+
+def test_angle_like_set_covers_all_of_unicode():
+    found = {
+        chr(cp)
+        for cp in range(sys.maxunicode + 1)
+        if not 0xD800 <= cp <= 0xDFFF and any(c in "<>" for c in unicodedata.normalize("NFKC", chr(cp)))
+    }
+    assert found == set(_ANGLE_LIKE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<", ">", "\uff1c", "\ufe65", "image", "EOC", "eoc", " ", "/", "\u200b", "x"])))
+def test_no_sequence_of_pieces_survives_as_a_token(pieces):
+    text = "".join(pieces)
+    doc = InterleavedDocument(
+        doc_id="0" * 32,
+        url="http://example.test/",
+        segments=(TextSegment(neutralise_special_tokens(text)), ImageSegment(url="http://example.test/a.jpg")),
+    )
+    assert doc.text.count(IMAGE) == 1
+    assert doc.text.count(EOC) == 2
+    normalised, _ = _normalise_with_origin(neutralise_special_tokens(text))
+    assert not _TOKEN_LIKE.search(normalised)
