@@ -1,62 +1,181 @@
-"""Reading WARC files (gzip or not, any Beam FileSystems path) into RawPages."""
+"""Reading WARC files (gzip or not, any Beam FileSystems path) into RawPages, split by byte ranges.
+
+A splittable DoFn: each file's byte range is cut into pieces of `split_bytes`; a piece starts at
+the first record that begins inside it (the next gzip member that inflates to "WARC/", or the next
+"WARC/1.x" header line in an uncompressed file) and reads every record that begins before its end.
+So one large WARC is read by many workers, and every record exactly once.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+import zlib
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
+from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
+from apache_beam.transforms.core import RestrictionProvider
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipelines.readers.page import RawPage
+from pipelines.rejects import Rejects
 
-NAMESPACE = "warc"
+STAGE = "warc"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+DEFAULT_SPLIT_BYTES = 64 << 20
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_HEADER = re.compile(rb"(?:^|\r?\n)(WARC/1\.[01]\r?\n)")
+_SCAN_CHUNK = 1 << 20
 
 
 def is_html(content_type: str) -> bool:
     return content_type.split(";", 1)[0].strip().lower() in HTML_TYPES
 
 
-class ReadWarcPages(beam.DoFn):
-    """WARC path -> RawPage for every HTML response; other records are counted by type and skipped."""
+class ReadWarcPages(beam.DoFn, RestrictionProvider):
+    """WARC path -> RawPage for every HTML response; other records are counted by type and skipped.
 
-    def __init__(self) -> None:
-        self._records = {}
+    The DoFn is its own restriction provider, so the split size is an ordinary constructor argument.
+    """
 
-    def _count(self, name: str) -> None:
-        if name not in self._records:
-            self._records[name] = Metrics.counter(NAMESPACE, name)
-        self._records[name].inc()
+    def __init__(self, split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
+        self.split_bytes = split_bytes
+        self.rejects = Rejects(STAGE)
 
-    def process(self, path: str) -> Iterator[RawPage]:
+    def initial_restriction(self, path: str) -> OffsetRange:
+        return OffsetRange(0, FileSystems.match([path])[0].metadata_list[0].size_in_bytes)
+
+    def split(self, path: str, restriction: OffsetRange):
+        yield from restriction.split(self.split_bytes, 1)
+
+    def create_tracker(self, restriction: OffsetRange) -> OffsetRestrictionTracker:
+        return OffsetRestrictionTracker(restriction)
+
+    def restriction_size(self, path: str, restriction: OffsetRange) -> int:
+        return restriction.size()
+
+    def process(self, path: str, tracker=beam.DoFn.RestrictionParam()) -> Iterator[RawPage]:
+        restriction = tracker.current_restriction()
         try:
             with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as stream:
-                yield from self._pages(stream, path)
-        except ArchiveLoadFailed as error:
-            self._count("unreadable_file")
-            logging.error("%s: not a readable WARC file (%s); skipped", path, error)
+                if restriction.start == 0 and not _looks_like_an_archive(stream):
+                    tracker.try_claim(restriction.stop)
+                    yield self.rejects.drop("not_a_warc", path, "does not start with a WARC or ARC record")
+                    return
+                start = _first_record_at_or_after(stream, restriction.start)
+                if start is None or start >= restriction.stop:
+                    tracker.try_claim(restriction.stop)  # nothing starts here: mark the range done
+                    return
+                stream.seek(start)
+                yield from self._read_records(stream, path, tracker)
+        except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as error:
+            # A broken file loses what is left of this range, never the job or other files.
+            logging.warning("%s: unreadable WARC data after byte %d (%s)", path, restriction.start, error)
+            yield self.rejects.drop("unreadable_warc", path, f"{type(error).__name__}: {error}")
 
-    def _pages(self, stream, path: str) -> Iterator[RawPage]:
-        for record in ArchiveIterator(stream, arc2warc=True):
-            kind = record.rec_type
-            if kind != "response":
-                self._count(f"skipped_{kind}")
+    def _read_records(self, stream: BinaryIO, path: str, tracker) -> Iterator[RawPage]:
+        records = ArchiveIterator(stream, arc2warc=True)
+        last_claimed = -1
+        for record in records:
+            kind, page = _classify(record, path)  # reads the body: warcio's offset call would skip it
+            offset = records.get_record_offset()  # absolute: warcio counts from the stream's position
+            if offset > last_claimed:
+                # Records of one whole-file gzip member share its offset: claim it once.
+                if not tracker.try_claim(offset):
+                    return
+                last_claimed = offset
+            if kind == "truncated_record":
+                yield self.rejects.drop(kind, path, f"record {page.record_id} ({page.url}) ends before its length")
                 continue
-            content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
-            if not is_html(content_type):
-                self._count("skipped_non_html_response")
-                continue
-            self._count("html_response")
-            yield RawPage(
-                url=record.rec_headers.get_header("WARC-Target-URI", ""),
-                body=record.content_stream().read(),
-                content_type=content_type,
-                source=path,
-                record_id=record.rec_headers.get_header("WARC-Record-ID", ""),
-                crawl_time=record.rec_headers.get_header("WARC-Date", ""),
-            )
+            self.rejects.count(kind)
+            if page is not None:
+                yield page
+        tracker.try_claim(tracker.current_restriction().stop)
+
+
+def _classify(record, path: str) -> tuple[str, RawPage | None]:
+    """The record's counter name, and the page if it is an HTML response."""
+    if record.rec_type != "response":
+        return f"skipped_{record.rec_type}", None
+    content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
+    if not is_html(content_type):
+        return "skipped_non_html_response", None
+    page = RawPage(
+        url=record.rec_headers.get_header("WARC-Target-URI", ""),
+        body=record.content_stream().read(),
+        content_type=content_type,
+        source=path,
+        record_id=record.rec_headers.get_header("WARC-Record-ID", ""),
+        crawl_time=record.rec_headers.get_header("WARC-Date", ""),
+    )
+    # warcio stops quietly at the end of a truncated file: the record's bytes fall short of its length.
+    truncated = getattr(record.raw_stream, "limit", 0) > 0
+    return ("truncated_record" if truncated else "html_response"), page
+
+
+def _looks_like_an_archive(stream: BinaryIO) -> bool:
+    """warcio reads almost anything as ARC records; a real archive starts with a WARC or ARC header."""
+    stream.seek(0)
+    head = stream.read(4096)
+    if head.startswith(_GZIP_MAGIC):
+        try:
+            head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith((b"WARC/", b"filedesc://"))
+
+
+def _first_record_at_or_after(stream: BinaryIO, position: int) -> int | None:
+    stream.seek(0)
+    gzipped = stream.read(2) == _GZIP_MAGIC[:2]
+    if position == 0:
+        return 0
+    return _next_gzip_record(stream, position) if gzipped else _next_plain_record(stream, position)
+
+
+def _next_gzip_record(stream: BinaryIO, position: int) -> int | None:
+    """The offset of the next gzip member at or after `position` whose content starts with "WARC/"."""
+    while True:
+        stream.seek(position)
+        chunk = stream.read(_SCAN_CHUNK + len(_GZIP_MAGIC))
+        if len(chunk) < len(_GZIP_MAGIC):
+            return None
+        found = chunk.find(_GZIP_MAGIC)
+        while found != -1 and found < _SCAN_CHUNK:
+            candidate = position + found
+            if _inflates_to_warc(stream, candidate):
+                return candidate
+            found = chunk.find(_GZIP_MAGIC, found + 1)
+        position += _SCAN_CHUNK
+
+
+def _inflates_to_warc(stream: BinaryIO, offset: int) -> bool:
+    stream.seek(offset)
+    try:
+        head = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(stream.read(4096), 16)
+    except zlib.error:
+        return False
+    return head.startswith(b"WARC/")
+
+
+def _next_plain_record(stream: BinaryIO, position: int) -> int | None:
+    """The offset of the next "WARC/1.x" version line at or after `position` (records are separated by blank lines)."""
+    start = max(position - 2, 0)  # include a preceding newline so a header exactly at `position` is found
+    while True:
+        stream.seek(start)
+        chunk = stream.read(_SCAN_CHUNK + 16)
+        if not chunk:
+            return None
+        for match in _WARC_HEADER.finditer(chunk):
+            offset = start + match.start(1)
+            if offset >= position:
+                return offset
+        if len(chunk) <= 16:
+            return None
+        start += _SCAN_CHUNK
+

@@ -1,0 +1,142 @@
+"""HTML -> text and image segments in DOM order (the M3W extraction), with lxml.
+
+The DOM is walked once: boilerplate subtrees are skipped, block elements end a paragraph, inline
+elements are unwrapped into the text around them, and each `<img>` becomes an image segment where
+it stands, carrying its alt text, title, declared size and figure caption.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+
+from pipelines.html.boilerplate import CONTENT_CONTAINERS, is_boilerplate
+from pipelines.html.images import declared_size, image_url
+from schemas import ImageSegment, TextSegment, neutralise_special_tokens
+from schemas.records import Segment
+
+BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
+        "thead", "tbody", "tfoot", "caption", "blockquote", "pre", "figure", "figcaption", "section",
+        "article", "main", "header", "footer", "address", "hr", "center", "details", "summary", "body",
+    }
+)  # fmt: skip
+CELL_TAGS = frozenset({"td", "th"})
+_WHITESPACE = re.compile(r"\s+")
+_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+
+
+@dataclass(frozen=True)
+class ExtractedPage:
+    segments: list[Segment]
+    title: str
+    lang: str  # the page's own <html lang>, if any
+
+
+class HtmlParseError(ValueError):
+    pass
+
+
+def parse_html(html_text: str) -> HtmlElement:
+    try:
+        return document_fromstring(html_text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as error:
+        raise HtmlParseError(f"unparseable HTML ({error})") from error
+
+
+def extract_page(html_text: str, page_url: str) -> ExtractedPage:
+    root = parse_html(html_text)
+    base_url = _base_url(root, page_url)
+    walker = _SegmentWalker(base_url)
+    walker.walk(root)
+    title = _clean(root.findtext(".//title") or "")
+    return ExtractedPage(segments=walker.segments, title=title, lang=(root.get("lang") or "").strip().lower())
+
+
+def _base_url(root: HtmlElement, page_url: str) -> str:
+    base = root.find(".//base[@href]")
+    return urljoin(page_url, base.get("href").strip()) if base is not None else page_url
+
+
+def _clean(text: str) -> str:
+    return neutralise_special_tokens(_WHITESPACE.sub(" ", text).strip())
+
+
+class _SegmentWalker:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.segments: list[Segment] = []
+        self._buffer: list[str] = []
+
+    def walk(self, root: HtmlElement) -> None:
+        content_depth = 0
+        skipped: set[HtmlElement] = set()
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
+            tag = element.tag
+            if not isinstance(tag, str):
+                continue
+            if event == "start":
+                if is_boilerplate(element, content_depth > 0) or (tag == "noscript" and element.find(".//img") is None):
+                    walker.skip_subtree()
+                    skipped.add(element)
+                    continue
+                content_depth += tag in CONTENT_CONTAINERS
+                if tag in BLOCK_TAGS or tag == "br":
+                    self._flush()
+                elif tag in CELL_TAGS:
+                    self._buffer.append(" ")
+                elif tag == "img":
+                    self._add_image(element)
+                if element.text and tag != "noscript":
+                    self._buffer.append(element.text)
+            else:
+                if element not in skipped:
+                    content_depth -= tag in CONTENT_CONTAINERS
+                    if tag in BLOCK_TAGS:
+                        self._flush()
+                if element.tail:
+                    self._buffer.append(element.tail)
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        text = _clean("".join(self._buffer))
+        self._buffer.clear()
+        if text:
+            self.segments.append(TextSegment(text))
+
+    def _add_image(self, img: HtmlElement) -> None:
+        url = image_url(img, self.base_url)
+        if not url:
+            return
+        self._flush()
+        previous = self.segments[-1] if self.segments else None
+        if isinstance(previous, ImageSegment) and previous.url == url:
+            return  # the same picture twice in a row: a lazy <img> and its <noscript> fallback
+        self.segments.append(
+            ImageSegment(
+                url=url,
+                alt=_clean(img.get("alt") or ""),
+                title=_clean(img.get("title") or ""),
+                caption=_figure_caption(img),
+                declared_width=declared_size(img, "width"),
+                declared_height=declared_size(img, "height"),
+            )
+        )
+
+
+def _figure_caption(img: HtmlElement, max_levels: int = 4) -> str:
+    for level, ancestor in enumerate(img.iterancestors()):
+        if level >= max_levels:
+            break
+        if ancestor.tag == "figure":
+            caption = ancestor.find(".//figcaption")
+            return _clean(caption.text_content()) if caption is not None else ""
+    return ""

@@ -1,0 +1,47 @@
+"""Running a curate job: the pipeline, its counters afterwards, and stats.json."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.job_metrics import counters
+from pipelines.rejects import Reject
+from pipelines.sinks.jsonl import WriteJsonLines
+from schemas.manifest import REJECTS_DIR, STATS_FILE, empty_stats
+
+
+def write_rejects(rejects, output: str, name: str):
+    """Rejects -> `OUTPUT/rejects/NAME-*.jsonl`, one line per rejected item with its reason."""
+    return rejects | f"Write{name.title()}Rejects" >> WriteJsonLines(
+        FileSystems.join(output, REJECTS_DIR, name), to_record=_reject_record, num_shards=1
+    )
+
+
+def _reject_record(reject: Reject) -> tuple[str, dict]:
+    return f"{reject.stage}:{reject.reason}:{reject.item}", reject.to_dict()
+
+
+def run(pipeline: beam.Pipeline) -> dict[str, dict[str, int]]:
+    result = pipeline.run()
+    result.wait_until_finish()
+    return counters(result)
+
+
+def stats_from_counters(job_counters: dict[str, dict[str, int]]) -> dict:
+    stats = empty_stats()
+    for stage, names in sorted(job_counters.items()):
+        stats["stages"][stage] = dict(sorted(names.items()))
+        for name, value in names.items():
+            if name.startswith("dropped_"):
+                stats["drops"][f"{stage}.{name.removeprefix('dropped_')}"] = value
+    return stats
+
+
+def write_stats(output: str, stats: dict) -> str:
+    path = FileSystems.join(output, STATS_FILE)
+    with FileSystems.create(path) as out:
+        out.write(json.dumps(stats, indent=2, sort_keys=True).encode("utf-8"))
+    return path

@@ -1,0 +1,1 @@
+"""Writing pipeline outputs from our own DoFns (Beam's built-in file sinks lose output on some runners)."""
