@@ -7,8 +7,9 @@ import logging
 import sys
 
 from pipelines.demo import command as demo_command
+from pipelines.m3w import command as m3w_command
 
-COMMANDS = [demo_command]
+COMMANDS = [demo_command, m3w_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

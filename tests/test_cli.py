@@ -32,6 +32,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     summary = json.loads((output / "summary.json").read_text())
     assert summary["warc"]["pages_crawled"] == 7
     assert summary["warc"]["records"]["html_response"] == 7
+    assert summary["m3w"]["documents_out"] == 5
+    assert len(list((output / "m3w").glob("documents-*.jsonl"))) >= 1
     assert (output / "input" / "demo.warc.gz").stat().st_size > 1000
     assert (output / "site" / "media" / "flamingo-clip.mp4").stat().st_size > 1000
     assert "curate demo: finished" in capsys.readouterr().out

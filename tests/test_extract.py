@@ -130,7 +130,9 @@ def test_srcset_choice():
 
 
 def test_figcaption_becomes_the_image_caption_and_stays_in_the_text():
-    segments = segments_of("<figure><img src='f.jpg' alt='alt'><figcaption>A <i>long</i> caption.</figcaption></figure>")
+    segments = segments_of(
+        "<figure><img src='f.jpg' alt='alt'><figcaption>A <i>long</i> caption.</figcaption></figure>"
+    )
     assert segments[0].caption == "A long caption."
     assert segments[1] == TextSegment("A long caption.")
 

@@ -33,8 +33,10 @@ def html_record_ids(path) -> list[str]:
 
 def read(paths, split_bytes, check_pages=None, check_rejects=None):
     with beam.Pipeline(runner=FnApiRunner()) as pipeline:
-        out = pipeline | beam.Create([str(p) for p in paths]) | beam.ParDo(ReadWarcPages(split_bytes)).with_outputs(
-            REJECTS, main="pages"
+        out = (
+            pipeline
+            | beam.Create([str(p) for p in paths])
+            | beam.ParDo(ReadWarcPages(split_bytes)).with_outputs(REJECTS, main="pages")
         )
         if check_pages:
             assert_that(out.pages, check_pages, label="pages")

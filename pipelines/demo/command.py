@@ -8,14 +8,12 @@ import shutil
 import time
 from pathlib import Path
 
-import apache_beam as beam
-
 from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
-from pipelines.job_metrics import counters
 from pipelines.local_server import LocalServer
-from pipelines.options import new_pipeline
-from pipelines.readers.warc import ReadWarcPages
+from pipelines.m3w.command import print_m3w_summary, run_m3w
+from pipelines.m3w.document import M3WConfig
+from pipelines.readers.inputs import InputConfig
 
 
 def add_parser(subcommands) -> None:
@@ -39,17 +37,18 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     with LocalServer(site.root) as server:
         warc_path = output / "input" / "demo.warc.gz"
         crawled = crawl_to_warc(server.url + "index.html", warc_path)
-        with new_pipeline(beam_args) as pipeline:
-            _ = pipeline | beam.Create([str(warc_path)]) | beam.ParDo(ReadWarcPages())
-        job_counters = counters(pipeline.result)
+        stats = run_m3w(InputConfig(patterns=(str(warc_path),)), M3WConfig(), str(output), 2, beam_args)
 
     summary = {
         "site": {"pages": len(site.pages), "images": len(site.images), "videos": 1, "served_at": server.url},
-        "warc": {"path": str(warc_path), "pages_crawled": len(crawled), "records": job_counters.get("warc", {})},
+        "warc": {"path": str(warc_path), "pages_crawled": len(crawled), "records": stats["stages"].get("warc", {})},
+        "m3w": stats["stages"].get("m3w", {}),
         "seconds": round(time.monotonic() - started, 1),
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
     _print_summary(summary, output)
+    print("  M3W documents   -> m3w/*.jsonl, rejects/, stats.json")
+    print_m3w_summary(stats)
     return 0
 
 

@@ -77,4 +77,3 @@ def image_url_rules_from_args(args: argparse.Namespace) -> ImageUrlRules:
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip().lower() for v in value.split(",") if v.strip())
-

@@ -178,4 +178,3 @@ def _next_plain_record(stream: BinaryIO, position: int) -> int | None:
         if len(chunk) <= 16:
             return None
         start += _SCAN_CHUNK
-

@@ -1,0 +1,55 @@
+"""Command-line flags for the polite fetcher (shared by every job that fetches)."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipelines.fetch.address_guard import AddressPolicy
+from pipelines.fetch.http_client import FetchConfig
+
+
+def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("fetching (URL lists, images, videos)")
+    defaults = FetchConfig()
+    group.add_argument("--user_agent", default=defaults.user_agent, help="default: %(default)s")
+    group.add_argument(
+        "--timeout", type=float, default=defaults.read_timeout, help="read timeout, seconds (default: %(default)s)"
+    )
+    group.add_argument(
+        "--max_retries",
+        type=int,
+        default=defaults.max_retries,
+        help="on 429/5xx/connection errors (default: %(default)s)",
+    )
+    group.add_argument("--max_redirects", type=int, default=defaults.max_redirects, help="default: %(default)s")
+    group.add_argument("--max_page_bytes", type=int, default=defaults.max_bytes, help="default: %(default)s")
+    group.add_argument(
+        "--per_host_delay",
+        type=float,
+        default=defaults.per_host_delay,
+        help="seconds between requests to one host (default: %(default)s)",
+    )
+    group.add_argument(
+        "--ignore_robots_txt", action="store_true", help="do not honour robots.txt (only for your own sites)"
+    )
+    group.add_argument(
+        "--allow_loopback", action="store_true", help="allow fetching from 127.0.0.0/8 and ::1 (refused by default)"
+    )
+    group.add_argument(
+        "--allow_private_addresses",
+        action="store_true",
+        help="allow RFC 1918 / unique-local addresses (refused by default)",
+    )
+
+
+def fetch_config_from_args(args: argparse.Namespace) -> FetchConfig:
+    return FetchConfig(
+        user_agent=args.user_agent,
+        read_timeout=args.timeout,
+        max_retries=args.max_retries,
+        max_redirects=args.max_redirects,
+        max_bytes=args.max_page_bytes,
+        per_host_delay=args.per_host_delay,
+        respect_robots=not args.ignore_robots_txt,
+        addresses=AddressPolicy(allow_loopback=args.allow_loopback, allow_private=args.allow_private_addresses),
+    )

@@ -1,0 +1,112 @@
+"""One page -> one interleaved document, or the reason it was rejected. No Beam here: the DoFn wraps it.
+
+The steps, in order: decode the bytes, extract text and images in DOM order, identify the language,
+drop images by URL rules, drop paragraphs by the node-level text rules, reject the document by the
+document-level rules, drop repeated images, cap the image count, and require an image.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipelines.filters.image_urls import ImageUrlRules, image_url_rejection
+from pipelines.filters.language import identify_language
+from pipelines.filters.text_quality import (
+    TextFilterConfig,
+    document_rejection,
+    document_scores,
+    paragraph_rejection,
+)
+from pipelines.html.decode import decode_html
+from pipelines.html.extract import HtmlParseError, extract_page
+from pipelines.readers.page import RawPage
+from schemas import ImageSegment, InterleavedDocument, TextSegment, stable_key
+
+# Language identification reads the start of the text: enough for a confident answer, and bounded.
+LANGUAGE_SAMPLE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class M3WConfig:
+    text: TextFilterConfig = field(default_factory=TextFilterConfig)
+    images: ImageUrlRules = field(default_factory=ImageUrlRules)
+    max_images_per_document: int = 30  # OBELICS's cap
+    keep_documents_without_images: bool = False
+    languages: tuple[str, ...] = ()  # empty: every language
+    min_language_score: float = 0.0
+
+
+@dataclass
+class DocumentResult:
+    document: InterleavedDocument | None = None
+    rejection: str | None = None  # why the whole page was dropped
+    detail: str = ""
+    dropped_images: Counter = field(default_factory=Counter)
+    dropped_paragraphs: Counter = field(default_factory=Counter)
+
+
+def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
+    result = DocumentResult()
+    decoded = decode_html(page.body, page.content_type)
+    try:
+        extracted = extract_page(decoded.text, page.url)
+    except HtmlParseError as error:
+        return _rejected(result, "unparseable_html", str(error))
+
+    texts = [s.text for s in extracted.segments if isinstance(s, TextSegment)]
+    if not texts:
+        return _rejected(result, "no_text", "no text left after removing boilerplate")
+    language, language_score = identify_language(" ".join(texts)[:LANGUAGE_SAMPLE_CHARS])
+    if config.languages and language not in config.languages:
+        return _rejected(result, "language_not_wanted", f"identified as {language}")
+    if language_score < config.min_language_score:
+        return _rejected(result, "language_uncertain", f"{language} with score {language_score:.2f}")
+
+    segments = []
+    seen_images: set[str] = set()
+    seen_paragraphs: set[str] = set()
+    for segment in extracted.segments:
+        if isinstance(segment, ImageSegment):
+            reason = image_url_rejection(segment, config.images)
+            if reason is None and segment.url in seen_images:
+                reason = "repeated_in_document"
+            if reason is None and len(seen_images) >= config.max_images_per_document:
+                reason = "over_image_cap"
+            if reason:
+                result.dropped_images[reason] += 1
+                continue
+            seen_images.add(segment.url)
+        else:
+            reason = "repeated_in_document" if segment.text in seen_paragraphs else None
+            reason = reason or paragraph_rejection(segment.text, language, config.text)
+            if reason:
+                result.dropped_paragraphs[reason] += 1
+                continue
+            seen_paragraphs.add(segment.text)
+        segments.append(segment)
+
+    paragraphs = [s.text for s in segments if isinstance(s, TextSegment)]
+    reason = document_rejection(paragraphs, language, config.text)
+    if reason:
+        return _rejected(result, reason, "document-level text rule")
+    if not seen_images and not config.keep_documents_without_images:
+        return _rejected(result, "no_images", "no image left after the image rules")
+
+    result.document = InterleavedDocument(
+        doc_id=stable_key(page.url, page.body),
+        url=page.url,
+        segments=tuple(segments),
+        source=page.source,
+        record_id=page.record_id,
+        crawl_time=page.crawl_time,
+        language=language,
+        scores={"language": round(language_score, 4), **document_scores(paragraphs, language)},
+    )
+    return result
+
+
+def _rejected(result: DocumentResult, reason: str, detail: str) -> DocumentResult:
+    result.rejection = reason
+    result.detail = detail
+    return result

@@ -1,0 +1,104 @@
+"""The M3W job end to end on Beam: the demo site crawled to a WARC, real WARCs, saved HTML files."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.demo.crawl import crawl_to_warc
+from pipelines.demo.site import build_demo_site
+from pipelines.local_server import LocalServer
+from pipelines.m3w.command import run_m3w
+from pipelines.m3w.document import M3WConfig
+from pipelines.readers.inputs import InputConfig, check_inputs_exist, input_format
+from schemas import EOC, IMAGE, InterleavedDocument
+
+IN_PROCESS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def documents(output: Path) -> list[InterleavedDocument]:
+    lines = [line for path in sorted((output / "m3w").glob("*.jsonl")) for line in path.read_text().splitlines()]
+    return [InterleavedDocument.from_dict(json.loads(line)) for line in lines]
+
+
+def rejects(output: Path) -> list[dict]:
+    return [json.loads(line) for path in (output / "rejects").glob("*.jsonl") for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    site = build_demo_site(root / "site")
+    with LocalServer(site.root) as server:
+        warc = root / "crawl.warc.gz"
+        crawl_to_warc(server.url + "index.html", warc)
+        output = root / "out"
+        stats = run_m3w(InputConfig(patterns=(str(warc),)), M3WConfig(), str(output), 2, IN_PROCESS)
+        yield server.url, output, stats
+
+
+def test_demo_site_becomes_interleaved_documents(demo_run):
+    base, output, _ = demo_run
+    docs = {d.url.removeprefix(base): d for d in documents(output)}
+    assert set(docs) == {"lagoon.html", "chicks.html", "flight.html", "conservation.html", "zoo.html"}
+    for doc in docs.values():
+        assert doc.text.count(IMAGE) == len(doc.images) >= 1
+        assert doc.text.count(EOC) == len(doc.images) + 1
+        assert doc.language == "en"
+        assert "Copyright" not in doc.text and "Buy cheap binoculars" not in doc.text and "tracker" not in doc.text
+    lagoon = docs["lagoon.html"]
+    assert [i.url.removeprefix(base) for i in lagoon.images] == ["img/photo0.jpg", "img/photo1.jpg"]  # logo, pixel gone
+    assert lagoon.images[0].caption.startswith("A flock feeding")
+    assert docs["chicks.html"].images[0].url.endswith("img/photo2.jpg")  # lazy data-src, not the data: placeholder
+    flight = docs["flight.html"]
+    assert "(image)" in flight.text and "(EOC)" in flight.text  # the injected tokens, neutralised
+    assert "café" in docs["zoo.html"].text and "Keepers’ notes" in docs["zoo.html"].text  # windows-1252 decoded
+
+
+def test_drops_are_counted_and_rejects_written_with_reasons(demo_run):
+    _, output, stats = demo_run
+    assert stats["stages"]["warc"]["html_response"] == 7
+    assert stats["stages"]["m3w"]["pages_in"] == 7 and stats["stages"]["m3w"]["documents_out"] == 5
+    assert stats["drops"]["m3w_images.banned_url_substring"] >= 2  # logo-small.png, pixel.gif
+    reasons = {(r["stage"], r["reason"]) for r in rejects(output)}
+    assert len(rejects(output)) == 2  # index.html (a list of links) and about.html (too short)
+    assert all(stage == "m3w" for stage, _ in reasons)
+    assert json.loads((output / "stats.json").read_text()) == stats
+
+
+def test_reruns_write_identical_files(demo_run, tmp_path):
+    _, output, _ = demo_run
+    warc = next(output.parent.glob("*.warc.gz"))
+    run_m3w(InputConfig(patterns=(str(warc),)), M3WConfig(), str(tmp_path), 2, IN_PROCESS)
+    for path in sorted((output / "m3w").glob("*.jsonl")):
+        assert (tmp_path / "m3w" / path.name).read_bytes() == path.read_bytes()
+
+
+def test_real_warcs_and_saved_pages(testdata, tmp_path):
+    warcs = str(testdata / "web/warc/*.warc.gz")
+    pages = str(testdata / "web/html/readability/*/source.html")
+    config = M3WConfig(keep_documents_without_images=True)
+    stats = run_m3w(
+        InputConfig(patterns=(warcs, pages), html_base_url="http://fakehost/test/"),
+        config,
+        str(tmp_path),
+        4,
+        IN_PROCESS,
+    )
+    docs = documents(tmp_path)
+    assert stats["stages"]["warc"]["skipped_revisit"] == 124
+    assert stats["stages"]["html_files"]["html_file"] == 43
+    assert stats["stages"]["m3w"]["pages_in"] == 43 + stats["stages"]["warc"]["html_response"]
+    duplicates = stats["drops"].get("m3w.duplicate_page", 0)
+    assert len(docs) == stats["stages"]["m3w"]["documents_out"] - duplicates >= 40
+    assert len({d.doc_id for d in docs}) == len(docs)  # the same page crawled twice is kept once
+    assert sum(len(d.images) for d in docs) > 100
+
+
+def test_inputs_are_checked_before_the_job_starts(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing-here"):
+        check_inputs_exist([str(tmp_path / "nothing-here.warc.gz")])
+    assert input_format("a/b.warc.gz") == "warc" and input_format("x.html.gz") == "html"
+    assert input_format("urls.parquet") == "urls"
+    with pytest.raises(ValueError, match="cannot tell its format"):
+        input_format("data.bin")
