@@ -79,24 +79,26 @@ def paragraph_rejection(text: str, lang: str, config: TextFilterConfig) -> str |
 
 
 def document_rejection(paragraphs: list[str], lang: str, config: TextFilterConfig) -> str | None:
+    return judge_document(paragraphs, lang, config)[0]
+
+
+def judge_document(paragraphs: list[str], lang: str, config: TextFilterConfig) -> tuple[str | None, dict[str, float]]:
+    """(why the document is rejected or None, the measured scores): each measure computed once."""
     text = "\n".join(paragraphs)
     tokens = words(text)
-    if len(tokens) < config.min_document_words:
-        return "document_too_few_words"
-    if len(tokens) > config.max_document_words:
-        return "document_too_many_words"
-    if special_character_ratio(text) > config.document_special_char_max:
-        return "document_special_characters"
-    if character_repetition_ratio(text) > config.document_char_repetition_max:
-        return "document_character_repetition"
-    if word_repetition_ratio(tokens) > config.document_word_repetition_max:
-        return "document_word_repetition"
-    ratio = stopword_ratio(tokens, lang)
-    if ratio is not None and ratio < config.min_document_stopword_ratio:
-        return "document_few_stopwords"
-    if config.repetition_rules and lang not in UNSPACED_LANGUAGES:
-        return repetition_rejection(paragraphs, tokens, config)
-    return None
+    scores = _measure(text, tokens, lang)
+    checks = [
+        (len(tokens) < config.min_document_words, "document_too_few_words"),
+        (len(tokens) > config.max_document_words, "document_too_many_words"),
+        (scores["special_character_ratio"] > config.document_special_char_max, "document_special_characters"),
+        (scores["character_repetition_ratio"] > config.document_char_repetition_max, "document_character_repetition"),
+        (scores["word_repetition_ratio"] > config.document_word_repetition_max, "document_word_repetition"),
+        (scores.get("stopword_ratio", 1.0) < config.min_document_stopword_ratio, "document_few_stopwords"),
+    ]
+    reason = next((why for failed, why in checks if failed), None)
+    if reason is None and config.repetition_rules and lang not in UNSPACED_LANGUAGES:
+        reason = repetition_rejection(paragraphs, tokens, config)
+    return reason, {name: round(value, 4) for name, value in scores.items()}
 
 
 def repetition_rejection(paragraphs: list[str], tokens: list[str], config: TextFilterConfig) -> str | None:
@@ -115,9 +117,7 @@ def repetition_rejection(paragraphs: list[str], tokens: list[str], config: TextF
     return None
 
 
-def document_scores(paragraphs: list[str], lang: str) -> dict[str, float]:
-    text = "\n".join(paragraphs)
-    tokens = words(text)
+def _measure(text: str, tokens: list[str], lang: str) -> dict[str, float]:
     scores = {
         "words": float(len(tokens)),
         "special_character_ratio": special_character_ratio(text),
@@ -127,7 +127,7 @@ def document_scores(paragraphs: list[str], lang: str) -> dict[str, float]:
     ratio = stopword_ratio(tokens, lang)
     if ratio is not None:
         scores["stopword_ratio"] = ratio
-    return {name: round(value, 4) for name, value in scores.items()}
+    return scores
 
 
 def special_character_ratio(text: str) -> float:

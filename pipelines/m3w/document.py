@@ -12,19 +12,14 @@ from dataclasses import dataclass, field
 
 from pipelines.filters.image_urls import ImageUrlRules, image_url_rejection
 from pipelines.filters.language import identify_language
-from pipelines.filters.text_quality import (
-    TextFilterConfig,
-    document_rejection,
-    document_scores,
-    paragraph_rejection,
-)
+from pipelines.filters.text_quality import TextFilterConfig, judge_document, paragraph_rejection
 from pipelines.html.decode import decode_html
 from pipelines.html.extract import HtmlParseError, extract_page
 from pipelines.readers.page import RawPage
 from schemas import ImageSegment, InterleavedDocument, TextSegment, stable_key
 
 # Language identification reads the start of the text: enough for a confident answer, and bounded.
-LANGUAGE_SAMPLE_CHARS = 4000
+LANGUAGE_SAMPLE_CHARS = 1500
 
 
 @dataclass(frozen=True)
@@ -87,7 +82,7 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
         segments.append(segment)
 
     paragraphs = [s.text for s in segments if isinstance(s, TextSegment)]
-    reason = document_rejection(paragraphs, language, config.text)
+    reason, scores = judge_document(paragraphs, language, config.text)
     if reason:
         return _rejected(result, reason, "document-level text rule")
     if not seen_images and not config.keep_documents_without_images:
@@ -101,7 +96,7 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
         record_id=page.record_id,
         crawl_time=page.crawl_time,
         language=language,
-        scores={"language": round(language_score, 4), **document_scores(paragraphs, language)},
+        scores={"language": round(language_score, 4), **scores},
     )
     return result
 
