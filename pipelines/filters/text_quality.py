@@ -24,9 +24,10 @@ UNSPACED_LANGUAGES = frozenset({"zh", "ja", "ko", "th", "lo", "km", "my"})
 
 @dataclass(frozen=True)
 class TextFilterConfig:
-    """Every threshold of the text rules. Sources: OBELICS (Laurençon et al. 2023, arXiv 2306.16527,
-    section 3.3 and its web-document filtering code), BigScience ROOTS for the repetition ratios it
-    borrowed, and Gopher/MassiveWeb (arXiv 2112.11446, table A1) for the repetition rules."""
+    """Every threshold of the text rules. The rule set is OBELICS's (Laurençon et al. 2023, arXiv
+    2306.16527, section 3.3; its ratios come from BigScience ROOTS); the OBELICS cutoffs below are
+    taken from the paper's description and should be checked against its published filtering
+    config. The repetition rules and their cutoffs are Gopher/MassiveWeb's (arXiv 2112.11446, table A1)."""
 
     # paragraph (node) level
     min_paragraph_words: int = 1  # OBELICS keeps short nodes (headings, captions); documents are judged whole
