@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format benchmarks clean
+.PHONY: demo test lint format bench-deps clean
 
 demo: $(STAMP)
 	$(BIN)/curate demo --output demo-output
@@ -24,6 +24,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+# img2dataset pins webdataset<0.3; only its resizer is compared, so it is installed without its pins.
+bench-deps: $(STAMP)
+	$(BIN)/pip install --quiet --no-deps img2dataset
+	$(BIN)/pip install --quiet 'opencv-python-headless<5' 'albumentations<2' exifread-nocycle
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache

@@ -64,7 +64,7 @@ class PoliteFetcher:
         self.config = config
         self._pool = urllib3.PoolManager(
             num_pools=256,
-            maxsize=4,
+            maxsize=32,  # connections kept per host; politeness comes from per_host_delay
             retries=False,
             timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
             headers={"User-Agent": config.user_agent},

@@ -18,6 +18,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 ResizeMode = Literal["keep_ratio", "center_crop", "pad"]
 RESIZE_MODES: tuple[str, ...] = ("keep_ratio", "center_crop", "pad")
+# Shrink by an integer factor first (box filter), then Lanczos over the last factor of 3 or less:
+# several times faster than Lanczos all the way, and indistinguishable at these sizes.
+REDUCING_GAP = 3.0
 
 
 @dataclass(frozen=True)
@@ -108,9 +111,9 @@ def _decode_rgb(image: Image.Image, rules: ImageRules) -> Image.Image:
 
 
 def _is_single_colour(image: Image.Image, tolerance: int) -> bool:
-    thumb = image.copy()
-    thumb.thumbnail((64, 64))
-    return all(high - low <= tolerance for low, high in thumb.getextrema())
+    # On a box-reduced copy of about 32 px a side: cheap, and a single colour stays single.
+    small = image.reduce(max(1, min(image.size) // 32))
+    return all(high - low <= tolerance for low, high in small.getextrema())
 
 
 def resize(image: Image.Image, rules: ImageRules) -> Image.Image:
@@ -119,14 +122,15 @@ def resize(image: Image.Image, rules: ImageRules) -> Image.Image:
         side = min(image.size)
         if side < size and not rules.upscale:
             size = side
-        return ImageOps.fit(image, (size, size), Image.Resampling.LANCZOS)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        square = image.crop((left, top, left + side, top + side))
+        return square.resize((size, size), Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     scale = size / max(image.size)
     if scale >= 1 and not rules.upscale:
         scaled = image
     else:
-        scaled = image.resize(
-            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.Resampling.LANCZOS
-        )
+        target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        scaled = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     if rules.resize_mode == "pad":
         canvas = Image.new("RGB", (max(size, scaled.width), max(size, scaled.height)), (255, 255, 255))
         canvas.paste(scaled, ((canvas.width - scaled.width) // 2, (canvas.height - scaled.height) // 2))

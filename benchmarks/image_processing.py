@@ -1,0 +1,159 @@
+"""Images: decode + validate + resize + hash + encode per core, ours vs img2dataset's resizer on the
+same real images and settings (320 px longest side, keep ratio, JPEG quality 90, min side 64,
+max aspect ratio 3); and fetch throughput from a local server, ours vs a plain urllib loop.
+
+    make bench-deps   # img2dataset's resizer (installed without its pins, see the Makefile)
+    .venv/bin/python benchmarks/image_processing.py [--testdata PATH] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import io
+import os
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from pipelines.fetch.address_guard import AddressPolicy
+from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
+from pipelines.images.processing import ImageRejected, ImageRules, process_image
+from pipelines.images.stage import DEFAULT_THREADS, fetch_and_process
+
+RULES = ImageRules()
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations would look for updates online
+
+
+def img2dataset_resizer():
+    """img2dataset's Resizer, loaded from its module file: its package __init__ pulls in wandb."""
+    spec = importlib.util.find_spec("img2dataset")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "resizer.py"
+    module_spec = importlib.util.spec_from_file_location("img2dataset_resizer", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module.Resizer(
+        image_size=RULES.target_size,
+        resize_mode=module.ResizeMode.keep_ratio,
+        resize_only_if_bigger=True,
+        encode_quality=RULES.jpeg_quality,
+        encode_format="jpg",
+        min_image_size=RULES.min_side,
+        max_aspect_ratio=RULES.max_aspect_ratio,
+    )
+
+
+def ours(data: bytes) -> None:
+    with contextlib.suppress(ImageRejected):
+        process_image(data, RULES)
+
+
+def per_core_rate(method, images: list[bytes], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        for data in images:
+            method(data)
+        best = min(best, time.process_time() - started)
+    return len(images) / best
+
+
+class _SlowHandler(SimpleHTTPRequestHandler):
+    """A static server that answers after a delay, like a host across the internet."""
+
+    latency = 0.0
+
+    def do_GET(self) -> None:
+        time.sleep(self.latency)
+        super().do_GET()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def fetch_rates(folder: Path, names: list[str], copies: int, latency: float) -> dict[str, float]:
+    handler = functools.partial(type("Handler", (_SlowHandler,), {"latency": latency}), directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        urls = [f"{base}{name}?copy={i}" for i in range(copies) for name in names]
+        config = FetchConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0, respect_robots=False)
+        fetcher = PoliteFetcher(config)
+
+        def urllib_get(url: str) -> bytes:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read()
+
+        methods = {
+            f"ours: PoliteFetcher, {DEFAULT_THREADS} threads": (lambda url: fetcher.fetch(url).body, DEFAULT_THREADS),
+            f"urllib, {DEFAULT_THREADS} threads": (urllib_get, DEFAULT_THREADS),
+            "urllib, sequential": (urllib_get, 1),
+            f"ours: fetch + process, {DEFAULT_THREADS} threads": (
+                lambda url: fetch_and_process(url, fetcher, RULES).status,
+                DEFAULT_THREADS,
+            ),
+        }
+        rates = {}
+        for name, (get, threads) in methods.items():
+            started = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                results = list(pool.map(get, urls))
+            rates[name] = len(urls) / (time.perf_counter() - started)
+            assert all(results), f"{name}: some fetches failed"
+    finally:
+        server.shutdown()
+        server.server_close()
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default = os.environ.get("CURATE_TESTDATA", str(Path(__file__).resolve().parents[1].parent / "shared/testdata"))
+    parser.add_argument("--testdata", type=Path, default=Path(default))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--fetch_copies", type=int, default=3, help="times each image is fetched (distinct URLs)")
+    parser.add_argument("--latency_ms", type=float, default=50, help="server delay per request, like a real host")
+    args = parser.parse_args()
+
+    folder = args.testdata / "images"
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".webp"))
+    images = [p.read_bytes() for p in paths]
+    megapixels = sum(_pixels(d) for d in images) / 1e6 / len(images)
+    print(f"{len(images)} real images, mean {megapixels:.2f} MP, {sum(map(len, images)) / len(images) / 1e3:.0f} KB")
+    print(f"one core (process CPU time), best of {args.rounds}\n")
+    print(f"{'decode + validate + resize (+ hash) + encode':<46} {'images/s/core':>14}")
+    print(f"{'ours (Pillow, JPEG draft, sha256 + pHash)':<46} {per_core_rate(ours, images, args.rounds):>14.1f}")
+    resizer = img2dataset_resizer()
+    if resizer is None:
+        print(f"{'img2dataset resizer (OpenCV)':<46} {'not installed: make bench-deps':>14}")
+    else:
+        rate = per_core_rate(lambda d: resizer(io.BytesIO(d)), images, args.rounds)
+        print(f"{'img2dataset 1.47 resizer (OpenCV, no hash)':<46} {rate:>14.1f}")
+        rate = per_core_rate(lambda d: (resizer(io.BytesIO(d)), hashlib.sha256(d).hexdigest()), images, args.rounds)
+        print(f"{'img2dataset 1.47 resizer + sha256':<46} {rate:>14.1f}")
+
+    print(f"\n{f'fetch from 127.0.0.1, {args.latency_ms:.0f} ms latency (wall clock)':<46} {'images/s':>14}")
+    names = [str(p.relative_to(folder)) for p in paths]
+    for name, rate in fetch_rates(folder, names, args.fetch_copies, args.latency_ms / 1000).items():
+        print(f"{name:<46} {rate:>14.1f}")
+
+
+def _pixels(data: bytes) -> int:
+    from PIL import Image
+
+    width, height = Image.open(io.BytesIO(data)).size
+    return width * height
+
+
+if __name__ == "__main__":
+    main()
