@@ -67,7 +67,7 @@ def build_demo_site(root: Path, seed: int = 0) -> DemoSite:
         size = rng.choice([(640, 480), (480, 360), (800, 500), (360, 480)])
         _synthetic_photo(size, rng).save(root / name, quality=90)
     Image.new("RGB", (40, 40), (200, 30, 90)).save(root / "img/logo-small.png")
-    _synthetic_photo((60, 400), rng).save(root / "img/thin-strip.jpg")
+    _synthetic_photo((100, 400), rng).save(root / "img/thin-strip.jpg")
     Image.new("RGB", (300, 300), (128, 128, 128)).save(root / "img/flat-grey.jpg")
     Image.new("RGB", (1, 1), (255, 255, 255)).save(root / "img/pixel.gif")
     video = "media/flamingo-clip.mp4"

@@ -38,12 +38,13 @@ def add_parser(subcommands) -> None:
     parser.set_defaults(run=run)
 
 
-def add_input_arguments(parser: argparse.ArgumentParser) -> None:
+def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group = parser.add_argument_group("inputs")
     group.add_argument(
         "--input",
         action="append",
-        required=True,
+        required=required,
+        default=[],
         help="file or glob (local, gs://, s3://); repeatable. WARC (.warc[.gz]), HTML (.html[.gz]) or URL list "
         "(.txt/.tsv/.csv/.parquet/.jsonl)",
     )

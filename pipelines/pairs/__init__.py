@@ -1,0 +1,1 @@
+"""Image-text pairs: ALIGN-style (alt text) and LTIP-style (long captions such as <figcaption>)."""
