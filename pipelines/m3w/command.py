@@ -11,6 +11,9 @@ from pipelines import job
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.filters.text_quality import add_text_filter_arguments, text_filter_config_from_args
+from pipelines.images.arguments import add_image_arguments, image_rules_from_args
+from pipelines.images.processing import ImageRules
+from pipelines.images.stage import FetchDocumentImages
 from pipelines.m3w.document import M3WConfig
 from pipelines.m3w.transforms import PagesToDocuments
 from pipelines.options import new_pipeline
@@ -33,7 +36,13 @@ def add_parser(subcommands) -> None:
     add_input_arguments(parser)
     parser.add_argument("--output", required=True, help="output folder (any Beam FileSystems path)")
     parser.add_argument("--num_shards", type=int, default=4, help="JSON-lines files to write (default: %(default)s)")
+    parser.add_argument(
+        "--fetch_images",
+        action="store_true",
+        help="fetch, validate and resize every image; failed ones leave their documents with their tokens",
+    )
     add_m3w_arguments(parser)
+    add_image_arguments(parser)
     add_fetch_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -108,21 +117,44 @@ def input_config_from_args(args: argparse.Namespace) -> InputConfig:
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    stats = run_m3w(input_config_from_args(args), m3w_config_from_args(args), args.output, args.num_shards, beam_args)
+    inputs = input_config_from_args(args)
+    images = image_rules_from_args(args) if args.fetch_images else None
+    stats = run_m3w(inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args, images)
     print_m3w_summary(stats)
     return 0
 
 
-def run_m3w(inputs: InputConfig, config: M3WConfig, output: str, num_shards: int, beam_args: list[str]) -> dict:
+def run_m3w(
+    inputs: InputConfig,
+    config: M3WConfig,
+    output: str,
+    num_shards: int,
+    beam_args: list[str],
+    images: ImageRules | None = None,
+) -> dict:
+    """The M3W job; with `images`, every image is fetched (with inputs.fetch) and processed too."""
     pipeline = new_pipeline(beam_args)
     read = pipeline | "ReadPages" >> ReadPages(inputs)
     extracted = read["pages"] | "M3W" >> PagesToDocuments(config)
-    _ = extracted["documents"] | "WriteDocuments" >> WriteJsonLines(
+    documents, rejects = extracted["documents"], [read[REJECTS], extracted[REJECTS]]
+    if images is not None:
+        fetched = documents | "Images" >> FetchDocumentImages(
+            inputs.fetch, images, config.keep_documents_without_images
+        )
+        # The JPEG bytes travel on to the shard writer; JSON lines keep each image's facts only.
+        documents = fetched["documents"] | "DropPixels" >> beam.Map(lambda doc_and_jpegs: doc_and_jpegs[0])
+        rejects.append(fetched[REJECTS])
+        _ = fetched["results"] | "WriteImageStatus" >> WriteJsonLines(
+            FileSystems.join(output, "images", "status"),
+            to_record=lambda r: (r.url, {"url": r.url, "status": r.status, "detail": r.detail}),
+            num_shards=num_shards,
+        )
+    _ = documents | "WriteDocuments" >> WriteJsonLines(
         FileSystems.join(output, DOCUMENTS_DIR, "documents"),
         to_record=lambda doc: (doc.doc_id, doc.to_dict()),
         num_shards=num_shards,
     )
-    job.write_rejects((read[REJECTS], extracted[REJECTS]) | "AllRejects" >> beam.Flatten(), output, "m3w")
+    job.write_rejects(rejects | "AllRejects" >> beam.Flatten(), output, "m3w")
     stats = job.stats_from_counters(job.run(pipeline))
     job.write_stats(output, stats)
     return stats
@@ -133,5 +165,10 @@ def print_m3w_summary(stats: dict) -> None:
     images = stats["stages"].get("m3w_images", {})
     print(f"  pages read        {m3w.get('pages_in', 0)}")
     print(f"  documents kept    {m3w.get('documents_out', 0)} (with {images.get('kept', 0)} images)")
+    fetched = stats["stages"].get("images")
+    if fetched:
+        print(
+            f"  images fetched    {fetched.get('ok', 0)} ok; documents left with images: {fetched.get('documents_with_images', 0)}"
+        )
     for reason, count in sorted(stats["drops"].items(), key=lambda item: -item[1]):
         print(f"    dropped {reason:<40} {count}")
