@@ -87,7 +87,13 @@ def fetch_rates(folder: Path, names: list[str], copies: int, latency: float) -> 
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}/"
         urls = [f"{base}{name}?copy={i}" for i in range(copies) for name in names]
-        config = FetchConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0, respect_robots=False)
+        # One host stands for many here, so the per-host politeness limits are lifted.
+        config = FetchConfig(
+            addresses=AddressPolicy(allow_loopback=True),
+            per_host_delay=0,
+            per_host_concurrency=DEFAULT_THREADS,
+            respect_robots=False,
+        )
         fetcher = PoliteFetcher(config)
 
         def urllib_get(url: str) -> bytes:

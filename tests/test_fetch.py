@@ -1,6 +1,7 @@
 """The polite fetcher against real servers on 127.0.0.1: address rules, robots, retries, limits."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import apache_beam as beam
 import pytest
@@ -150,6 +151,15 @@ def test_requests_to_one_host_are_spaced(server):
     client.fetch(s.url + "/a")
     client.fetch(s.url + "/b")
     assert s.requests["/b"][0] - s.requests["/a"][0] >= 0.28
+
+
+def test_requests_in_flight_to_one_host_are_capped(server):
+    s = server({f"/p{i}": html() for i in range(8)}, delay={f"/p{i}": 0.2 for i in range(8)})
+    client = fetcher(respect_robots=False, per_host_concurrency=2)
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        assert all(r.ok for r in pool.map(client.fetch, [f"{s.url}/p{i}" for i in range(8)]))
+    assert time.monotonic() - started >= 0.75  # 8 requests of 0.2 s, two at a time
 
 
 def test_fetch_pages_dofn_outputs_pages_and_rejects(server):

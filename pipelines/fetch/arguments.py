@@ -50,6 +50,7 @@ def fetch_config_from_args(args: argparse.Namespace) -> FetchConfig:
         max_redirects=args.max_redirects,
         max_bytes=args.max_page_bytes,
         per_host_delay=args.per_host_delay,
+        per_host_concurrency=args.per_host_concurrency,
         respect_robots=not args.ignore_robots_txt,
         addresses=AddressPolicy(allow_loopback=args.allow_loopback, allow_private=args.allow_private_addresses),
     )

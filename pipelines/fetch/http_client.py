@@ -32,6 +32,7 @@ class FetchConfig:
     max_redirects: int = 5
     max_bytes: int = 10 << 20
     per_host_delay: float = 1.0  # seconds between two requests to one host
+    per_host_concurrency: int = 4  # requests in flight to one host at once
     respect_robots: bool = True
     opt_out_directives: tuple[str, ...] = ("noai", "noimageai")  # in X-Robots-Tag
     addresses: AddressPolicy = field(default_factory=AddressPolicy)
@@ -64,13 +65,14 @@ class PoliteFetcher:
         self.config = config
         self._pool = urllib3.PoolManager(
             num_pools=256,
-            maxsize=32,  # connections kept per host; politeness comes from per_host_delay
+            maxsize=config.per_host_concurrency,
             retries=False,
             timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
             headers={"User-Agent": config.user_agent},
         )
         self._robots = RobotsCache(self._fetch_robots, config.user_agent)
         self._next_slot: dict[str, float] = {}
+        self._in_flight: dict[str, threading.BoundedSemaphore] = {}
         self._slot_lock = threading.Lock()
 
     def fetch(self, url: str) -> FetchResult:
@@ -150,6 +152,17 @@ class PoliteFetcher:
             delay *= 2
 
     def _get(self, url: str) -> urllib3.BaseHTTPResponse:
+        with self._host_slot(url):
+            return self._get_now(url)
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        host = urlsplit(url).netloc
+        with self._slot_lock:
+            if host not in self._in_flight:
+                self._in_flight[host] = threading.BoundedSemaphore(self.config.per_host_concurrency)
+            return self._in_flight[host]
+
+    def _get_now(self, url: str) -> urllib3.BaseHTTPResponse:
         response = self._pool.request("GET", url, redirect=False, preload_content=False)
         try:
             declared = int(response.headers.get("content-length", "0") or 0)
