@@ -30,6 +30,12 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds between requests to one host (default: %(default)s)",
     )
     group.add_argument(
+        "--per_host_concurrency",
+        type=int,
+        default=defaults.per_host_concurrency,
+        help="requests in flight to one host at once (default: %(default)s)",
+    )
+    group.add_argument(
         "--ignore_robots_txt", action="store_true", help="do not honour robots.txt (only for your own sites)"
     )
     group.add_argument(
