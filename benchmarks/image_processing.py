@@ -91,7 +91,7 @@ def fetch_rates(folder: Path, names: list[str], copies: int, latency: float) -> 
         config = FetchConfig(
             addresses=AddressPolicy(allow_loopback=True),
             per_host_delay=0,
-            per_host_concurrency=DEFAULT_THREADS,
+            max_concurrent_per_host=DEFAULT_THREADS,
             respect_robots=False,
         )
         fetcher = PoliteFetcher(config)

@@ -32,7 +32,7 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--per_host_concurrency",
         type=int,
-        default=defaults.per_host_concurrency,
+        default=defaults.max_concurrent_per_host,
         help="requests in flight to one host at once (default: %(default)s)",
     )
     group.add_argument(
@@ -56,7 +56,7 @@ def fetch_config_from_args(args: argparse.Namespace) -> FetchConfig:
         max_redirects=args.max_redirects,
         max_bytes=args.max_page_bytes,
         per_host_delay=args.per_host_delay,
-        per_host_concurrency=args.per_host_concurrency,
+        max_concurrent_per_host=args.per_host_concurrency,
         respect_robots=not args.ignore_robots_txt,
         addresses=AddressPolicy(allow_loopback=args.allow_loopback, allow_private=args.allow_private_addresses),
     )

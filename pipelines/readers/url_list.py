@@ -1,86 +1,221 @@
-"""URL lists (.txt, .csv/.tsv, .parquet, .jsonl; any Beam FileSystems path) and fetching their pages."""
+"""URL lists, read through Beam's FileSystems (so gs:// and s3:// work; .gz is decompressed by name).
+
+Formats, told apart by the file name:
+- `.txt`: one URL per line; blank lines and lines starting with `#` are skipped.
+- `.csv` / `.tsv`: a header row naming a `url` column (and optionally a text column); csv quoting.
+- `.jsonl`: one JSON object per line with a `url` key (and optionally a text key).
+- `.parquet`: a `url` column (and optionally a text column).
+
+A column or key not found under its exact name is matched case-insensitively ("url" finds LAION's
+"URL"). Spaces inside a URL are percent-encoded. A row without an http(s) URL, or one that cannot be parsed, is a bad line: it is skipped and
+handed to `on_bad_line`, so callers can count "bad_url_line".
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO
+from urllib.parse import urlsplit
 
 import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
-from pipelines.readers.page import RawPage
-from pipelines.readers.warc import is_html
+from pipelines.readers.fetch_pages import FetchPages
 from pipelines.rejects import Rejects
 
+__all__ = ["BAD_URL_LINE", "BadLine", "FetchPages", "ReadUrlList", "fetchable_url", "read_url_list"]
+
 STAGE = "url_list"
+BAD_URL_LINE = "bad_url_line"
+_PARQUET_BATCH_ROWS = 8192
+_SHOWN_CHARS = 200  # of a bad line, in reports
+
+
+@dataclass(frozen=True)
+class BadLine:
+    path: str
+    line: int  # 1-based: the line of a text file, the row of a parquet file
+    reason: str
+    content: str  # the start of the line
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}: {self.content!r}"
+
+
+OnBadLine = Callable[[BadLine], None]
+_Row = tuple[int, object, object]  # (line number, url as found, text as found)
 
 
 def read_url_list(
-    path: str, url_column: str = "url", text_column: str | None = None
+    path: str, url_column: str = "url", text_column: str | None = None, on_bad_line: OnBadLine | None = None
 ) -> Iterator[tuple[str, str | None]]:
-    """(url, text) for every row with an http(s) URL; other rows are skipped."""
+    """(url, text) for every good row of the list at `path`; text is None without `text_column`.
+
+    Raises ValueError, naming the file and its columns, when a csv/tsv/parquet column is missing.
+    """
     name = path.lower().removesuffix(".gz")
+    report = on_bad_line or (lambda bad: None)
     with FileSystems.open(path) as stream:
+        rows: Iterator[_Row]
         if name.endswith(".parquet"):
-            table = pq.read_table(io.BytesIO(stream.read()))
-            if url_column not in table.column_names:
-                raise ValueError(f"{path}: no column {url_column!r} (columns: {table.column_names})")
-            urls = table.column(url_column).to_pylist()
-            texts = table.column(text_column).to_pylist() if text_column else [None] * len(urls)
-            rows = zip(urls, texts, strict=True)
+            rows = _parquet_rows(path, stream, url_column, text_column)
+        elif name.endswith((".csv", ".tsv")):
+            rows = _csv_rows(
+                path, _text(stream, newline=""), "\t" if name.endswith(".tsv") else ",", url_column, text_column, report
+            )
+        elif name.endswith(".jsonl"):
+            rows = _jsonl_rows(path, _text(stream), url_column, text_column, report)
         else:
-            lines = io.TextIOWrapper(stream, encoding="utf-8", errors="replace")
-            rows = _text_rows(path, name, lines, url_column, text_column)
-        for url, text in rows:
-            url = (url or "").strip()
-            if url.startswith(("http://", "https://")):
-                yield url, text
+            rows = _txt_rows(_text(stream))
+        for line, found, caption in rows:
+            url = fetchable_url(found) if isinstance(found, str) else None
+            if url is None:
+                report(BadLine(path, line, "not an http(s) URL", str(found)[:_SHOWN_CHARS]))
+            else:
+                yield url, None if caption is None else str(caption)
 
 
-def _text_rows(path, name, lines, url_column, text_column):
-    if name.endswith(".jsonl"):
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict):
-                yield row.get(url_column), row.get(text_column) if text_column else None
-    elif name.endswith((".csv", ".tsv")):
-        reader = csv.DictReader(lines, delimiter="\t" if name.endswith(".tsv") else ",")
-        if url_column not in (reader.fieldnames or []):
-            raise ValueError(f"{path}: no column {url_column!r} (columns: {reader.fieldnames})")
-        for row in reader:
-            yield row.get(url_column), row.get(text_column) if text_column else None
-    else:
-        for line in lines:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                yield line, None
+def _text(stream: IO[bytes], newline: str | None = None) -> io.TextIOWrapper:
+    """UTF-8 text (a BOM dropped, bad bytes replaced) from any FileSystems stream, compressed ones too."""
+    return io.TextIOWrapper(
+        io.BufferedReader(_RawReader(stream)), encoding="utf-8-sig", errors="replace", newline=newline
+    )
 
 
-class FetchPages(beam.DoFn):
-    """URL -> RawPage for HTML answers; every failure is a reject with its error class."""
+class _RawReader(io.RawIOBase):
+    """The io interface TextIOWrapper needs, over a stream that only has read() (Beam's CompressedFile)."""
 
-    def __init__(self, config: FetchConfig) -> None:
-        self.config = config
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def fetchable_url(text: str) -> str | None:
+    """`text` as an http(s) URL that can be sent (inner spaces percent-encoded), or None if it is not one."""
+    url = text.strip().replace(" ", "%20")  # real lists (LAION's too) hold URLs with raw spaces
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return None
+    return url if parts.scheme in ("http", "https") and parts.hostname else None
+
+
+def _txt_rows(lines: Iterable[str]) -> Iterator[_Row]:
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line, None
+
+
+def _jsonl_rows(
+    path: str, lines: Iterable[str], url_key: str, text_key: str | None, report: OnBadLine
+) -> Iterator[_Row]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            report(BadLine(path, number, f"not JSON ({error.msg})", line.strip()[:_SHOWN_CHARS]))
+            continue
+        if not isinstance(row, dict):
+            report(BadLine(path, number, "not a JSON object", line.strip()[:_SHOWN_CHARS]))
+            continue
+        found_url_key = _find_key(row, url_key)
+        if found_url_key is None:
+            report(BadLine(path, number, f"no {url_key!r} key", line.strip()[:_SHOWN_CHARS]))
+            continue
+        found_text_key = _find_key(row, text_key) if text_key else None
+        yield number, row[found_url_key], row.get(found_text_key) if found_text_key else None
+
+
+def _csv_rows(
+    path: str, lines: IO[str], delimiter: str, url_column: str, text_column: str | None, report: OnBadLine
+) -> Iterator[_Row]:
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = next(reader, [])
+    url_index = _column_index(path, header, url_column)
+    text_index = _column_index(path, header, text_column) if text_column else None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a field over csv's size limit: one bad row, not a failed file
+            report(BadLine(path, reader.line_num, f"unreadable row ({error})", ""))
+            continue
+        if not row or row == [""]:
+            continue
+        if url_index >= len(row):
+            report(BadLine(path, reader.line_num, "too few columns", delimiter.join(row)[:_SHOWN_CHARS]))
+            continue
+        text = row[text_index] if text_index is not None and text_index < len(row) else None
+        yield reader.line_num, row[url_index], text
+
+
+def _parquet_rows(path: str, stream: IO[bytes], url_column: str, text_column: str | None) -> Iterator[_Row]:
+    parquet = pq.ParquetFile(stream)
+    names = parquet.schema_arrow.names
+    columns = [names[_column_index(path, names, url_column)]]
+    if text_column:
+        columns.append(names[_column_index(path, names, text_column)])
+    number = 0
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, columns=columns):
+        urls = batch.column(0).to_pylist()
+        texts = batch.column(1).to_pylist() if text_column else [None] * len(urls)
+        for url, text in zip(urls, texts, strict=True):
+            number += 1
+            yield number, url, text
+
+
+def _column_index(path: str, names: list[str], wanted: str) -> int:
+    if wanted in names:
+        return names.index(wanted)
+    folded = [i for i, name in enumerate(names) if name.strip().lower() == wanted.lower()]
+    if len(folded) == 1:
+        return folded[0]
+    raise ValueError(f"{path}: no column {wanted!r} (columns: {names})")
+
+
+def _find_key(row: dict, wanted: str) -> str | None:
+    if wanted in row:
+        return wanted
+    matches = [key for key in row if isinstance(key, str) and key.lower() == wanted.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+class ReadUrlList(beam.DoFn):
+    """URL-list path -> (url, text); each bad line goes to the rejects output as "bad_url_line"."""
+
+    def __init__(self, url_column: str = "url", text_column: str | None = None) -> None:
+        self.url_column = url_column
+        self.text_column = text_column
         self.rejects = Rejects(STAGE)
 
-    def setup(self) -> None:
-        self.fetcher = PoliteFetcher(self.config)
+    def process(self, path: str) -> Iterator[tuple[str, str | None]]:
+        bad_lines: list[BadLine] = []
+        for row in read_url_list(path, self.url_column, self.text_column, on_bad_line=bad_lines.append):
+            self.rejects.count("urls_read")
+            yield row
+            yield from self._drop(bad_lines)
+        yield from self._drop(bad_lines)
 
-    def process(self, url: str) -> Iterator[RawPage]:
-        result = self.fetcher.fetch(url)
-        if not result.ok:
-            yield self.rejects.drop(result.status, url, result.error)
-            return
-        content_type = result.headers.get("content-type", "")
-        if not (is_html(content_type) or result.body[:512].lstrip().lower().startswith((b"<!doctype html", b"<html"))):
-            yield self.rejects.drop("not_html", url, f"{url}: Content-Type {content_type or 'missing'}")
-            return
-        self.rejects.count("fetched")
-        yield RawPage(url=result.final_url, body=result.body, content_type=content_type, source=url)
+    def _drop(self, bad_lines: list[BadLine]) -> Iterator[beam.pvalue.TaggedOutput]:
+        for bad in bad_lines:
+            yield self.rejects.drop(BAD_URL_LINE, f"{bad.path}:{bad.line}", str(bad))
+        bad_lines.clear()
