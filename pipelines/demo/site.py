@@ -123,7 +123,7 @@ def build_demo_site(root: Path, seed: int = 0) -> DemoSite:
             "Flamingos in zoos",
             [_p(10), f'<img src="{photos[7]}" title="A zoo flock by the pond">', _p(1)],
             charset="windows-1252",
-            extra_text="<p>Keepers’ notes — “mirrors” for the flock’s café-style pond.</p>",
+            extra_text="<p>The keepers’ notes say that the “mirrors” around the flock’s café-style pond help the birds to breed.</p>",
         ),
         "about.html": _article("About Lagoon Notes", ["<p>Contact us.</p>"]),
     }
