@@ -20,6 +20,16 @@ def write_rejects(rejects, output: str, name: str):
     )
 
 
+def write_image_status(results, output: str, num_shards: int):
+    """ImageResults -> `OUTPUT/images/status-*.jsonl`: each URL once, "ok" or its error class, so a
+    rerun can retry only the failures."""
+    return results | "WriteImageStatus" >> WriteJsonLines(
+        FileSystems.join(output, "images", "status"),
+        to_record=lambda r: (r.url, {"url": r.url, "status": r.status, "detail": r.detail}),
+        num_shards=num_shards,
+    )
+
+
 def _reject_record(reject: Reject) -> tuple[str, dict]:
     return f"{reject.stage}:{reject.reason}:{reject.item}", reject.to_dict()
 

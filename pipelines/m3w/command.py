@@ -144,11 +144,7 @@ def run_m3w(
         # The JPEG bytes travel on to the shard writer; JSON lines keep each image's facts only.
         documents = fetched["documents"] | "DropPixels" >> beam.Map(lambda doc_and_jpegs: doc_and_jpegs[0])
         rejects.append(fetched[REJECTS])
-        _ = fetched["results"] | "WriteImageStatus" >> WriteJsonLines(
-            FileSystems.join(output, "images", "status"),
-            to_record=lambda r: (r.url, {"url": r.url, "status": r.status, "detail": r.detail}),
-            num_shards=num_shards,
-        )
+        job.write_image_status(fetched["results"], output, num_shards)
     _ = documents | "WriteDocuments" >> WriteJsonLines(
         FileSystems.join(output, DOCUMENTS_DIR, "documents"),
         to_record=lambda doc: (doc.doc_id, doc.to_dict()),

@@ -22,7 +22,6 @@ from pipelines.rejects import REJECTS
 from pipelines.sinks.jsonl import WriteJsonLines
 
 PAIRS_DIR = "pairs"
-STATUS_DIR = "images"
 
 
 def add_parser(subcommands) -> None:
@@ -82,11 +81,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         to_record=lambda item: (item[0].key, item[0].to_dict()),
         num_shards=args.num_shards,
     )
-    _ = built["results"] | "WriteStatus" >> WriteJsonLines(
-        FileSystems.join(args.output, STATUS_DIR, "status"),
-        to_record=lambda r: (r.url, {"url": r.url, "status": r.status, "detail": r.detail}),
-        num_shards=args.num_shards,
-    )
+    job.write_image_status(built["results"], args.output, args.num_shards)
     job.write_rejects([*rejects, built[REJECTS]] | "AllRejects" >> beam.Flatten(), args.output, "pairs")
     stats = job.stats_from_counters(job.run(pipeline))
     job.write_stats(args.output, stats)
