@@ -13,16 +13,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import statistics
-import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
 import trafilatura
+from common import default_testdata, per_core_rate
 
 from pipelines.html.decode import decode_html
 from pipelines.html.extract import extract_page
@@ -79,16 +78,6 @@ METHODS: dict[str, Callable[[RawPage], str]] = {
 }
 
 
-def throughput(method: Callable[[RawPage], str], pages: list[RawPage], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.process_time()
-        for page in pages:
-            method(page)
-        best = min(best, time.process_time() - started)
-    return len(pages) / best
-
-
 def quality(method: Callable[[RawPage], str], testdata: Path) -> tuple[float, float, float, float]:
     html = testdata / "web/html/aeb"
     gold = json.loads((html / "ground-truth.json").read_text())
@@ -111,8 +100,7 @@ def quality(method: Callable[[RawPage], str], testdata: Path) -> tuple[float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default = os.environ.get("CURATE_TESTDATA", str(Path(__file__).resolve().parents[1].parent / "shared/testdata"))
-    parser.add_argument("--testdata", type=Path, default=Path(default))
+    parser.add_argument("--testdata", type=Path, default=default_testdata())
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
@@ -121,7 +109,7 @@ def main() -> None:
     print(f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), best of {args.repeat}\n")
     print(f"{'method':<44} {'docs/s/core':>11} {'MB/s':>7} {'recall':>7} {'precision':>9} {'F1':>6} {'kept':>6}")
     for name, method in METHODS.items():
-        rate = throughput(method, pages, args.repeat)
+        rate = per_core_rate(method, pages, args.repeat)
         if method is lxml_parse_only:
             scores = f"{'-':>7} {'-':>9} {'-':>6} {'-':>6}"
         else:

@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from common import default_testdata, per_core_rate
+
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
 from pipelines.images.processing import ImageRejected, ImageRules, process_image
@@ -54,16 +56,6 @@ def img2dataset_resizer():
 def ours(data: bytes) -> None:
     with contextlib.suppress(ImageRejected):
         process_image(data, RULES)
-
-
-def per_core_rate(method, images: list[bytes], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        started = time.process_time()
-        for data in images:
-            method(data)
-        best = min(best, time.process_time() - started)
-    return len(images) / best
 
 
 class _SlowHandler(SimpleHTTPRequestHandler):
@@ -124,8 +116,7 @@ def fetch_rates(folder: Path, names: list[str], copies: int, latency: float) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default = os.environ.get("CURATE_TESTDATA", str(Path(__file__).resolve().parents[1].parent / "shared/testdata"))
-    parser.add_argument("--testdata", type=Path, default=Path(default))
+    parser.add_argument("--testdata", type=Path, default=default_testdata())
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fetch_copies", type=int, default=3, help="times each image is fetched (distinct URLs)")
     parser.add_argument("--latency_ms", type=float, default=50, help="server delay per request, like a real host")
