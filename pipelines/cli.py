@@ -7,10 +7,11 @@ import logging
 import sys
 
 from pipelines.demo import command as demo_command
+from pipelines.index import command as index_command
 from pipelines.m3w import command as m3w_command
 from pipelines.pairs import command as pairs_command
 
-COMMANDS = [demo_command, m3w_command, pairs_command]
+COMMANDS = [demo_command, m3w_command, pairs_command, index_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,6 +7,8 @@ import json
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.decontamination import STAGE as CONTAMINATION
+from pipelines.decontamination import contamination_report
 from pipelines.job_metrics import counters
 from pipelines.rejects import Reject
 from pipelines.sinks.jsonl import WriteJsonLines
@@ -47,6 +49,7 @@ def stats_from_counters(job_counters: dict[str, dict[str, int]]) -> dict:
         for name, value in names.items():
             if name.startswith("dropped_"):
                 stats["drops"][f"{stage}.{name.removeprefix('dropped_')}"] = value
+    stats["contamination"] = contamination_report(job_counters.get(CONTAMINATION, {}))
     return stats
 
 

@@ -11,8 +11,7 @@ from PIL import Image
 
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
-from pipelines.images.processing import ImageRules
-from pipelines.images.stage import FetchDocumentImages
+from pipelines.images.stage import FetchDocumentImages, ImageStage
 from pipelines.rejects import REJECTS
 from schemas import EOC, IMAGE, ImageSegment, InterleavedDocument, TextSegment, stable_key
 
@@ -99,7 +98,7 @@ def test_good_images_join_back_and_bad_ones_vanish_with_their_tokens(site):
         }
 
     with beam.Pipeline(runner=FnApiRunner()) as pipeline:
-        out = pipeline | beam.Create(docs) | FetchDocumentImages(TEST_FETCH, ImageRules())
+        out = pipeline | beam.Create(docs) | FetchDocumentImages(TEST_FETCH, ImageStage())
         assert_that(out["documents"], check_documents, label="documents")
         assert_that(out["results"], check_statuses, label="results")
         assert_that(out[REJECTS] | beam.Map(lambda r: r.reason), equal_to(["no_images_after_fetch"]), label="rejects")
@@ -115,6 +114,6 @@ def test_loopback_is_refused_by_default(site):
         out = (
             pipeline
             | beam.Create([document("x", [site.url + "/b.jpg"])])
-            | FetchDocumentImages(FetchConfig(), ImageRules())
+            | FetchDocumentImages(FetchConfig(), ImageStage())
         )
         assert_that(out["results"], all_blocked)

@@ -12,7 +12,7 @@ from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
-from pipelines.images.processing import ImageRules
+from pipelines.images.stage import ImageStage
 from pipelines.local_server import LocalServer
 from pipelines.m3w.command import print_m3w_summary, run_m3w
 from pipelines.m3w.document import M3WConfig
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         # The site is ours and on loopback: allow that address, and skip the politeness delay.
         fetch = FetchConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0)
         inputs = InputConfig(patterns=(str(warc_path),), fetch=fetch)
-        stats = run_m3w(inputs, M3WConfig(), str(output), 2, beam_args, images=ImageRules())
+        stats = run_m3w(inputs, M3WConfig(), str(output), 2, beam_args, images=ImageStage())
 
     summary = {
         "site": {"pages": len(site.pages), "images": len(site.images), "videos": 1, "served_at": server.url},

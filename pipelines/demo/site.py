@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from pipelines.ffmpeg_binary import ffmpeg_executable
+from dedup.video_frames import ffmpeg_executable
 
 PARAGRAPHS = [
     "Flamingos are wading birds that live in large colonies around shallow lakes, lagoons and "

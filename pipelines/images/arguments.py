@@ -1,10 +1,13 @@
-"""Command-line flags for the image rules and resizing."""
+"""Command-line flags for the image rules, resizing, decontamination and the repetition rule."""
 
 from __future__ import annotations
 
 import argparse
 
+from dedup.corpus import RepetitionRules
+from pipelines.decontamination import DecontaminationConfig, check_index
 from pipelines.images.processing import RESIZE_MODES, ImageRules
+from pipelines.images.stage import ImageStage
 
 
 def add_image_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,3 +41,45 @@ def image_rules_from_args(args: argparse.Namespace) -> ImageRules:
         jpeg_quality=args.jpeg_quality,
         max_pixels=args.max_image_pixels,
     )
+
+
+def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int) -> None:
+    group = parser.add_argument_group("deduplication")
+    group.add_argument(
+        "--dedup_index",
+        help="benchmark index folder (`curate index build`): images matching an evaluation benchmark are dropped",
+    )
+    group.add_argument(
+        "--dedup_threshold",
+        type=float,
+        help="match score in [0, 1] at or above which an image is contaminated "
+        "(default: the index's calibrated threshold, else its embedder's default)",
+    )
+    group.add_argument(
+        "--max_uses_per_image",
+        type=int,
+        default=max_uses_per_image,
+        help="drop images used more often than this across the corpus, logos and ads (0: off; default: %(default)s)",
+    )
+    group.add_argument(
+        "--exact_copies_only",
+        action="store_true",
+        help="count only byte-identical copies as the same image (default: near copies too, by pHash)",
+    )
+
+
+def image_stage_from_args(args: argparse.Namespace) -> ImageStage:
+    return ImageStage(image_rules_from_args(args), decontamination_from_args(args), repetition_rules_from_args(args))
+
+
+def decontamination_from_args(args: argparse.Namespace) -> DecontaminationConfig | None:
+    if not args.dedup_index:
+        return None
+    if args.dedup_threshold is not None and not 0.0 < args.dedup_threshold <= 1.0:
+        raise ValueError(f"--dedup_threshold must be in (0, 1]; got {args.dedup_threshold}")
+    check_index(args.dedup_index)
+    return DecontaminationConfig(index=args.dedup_index, threshold=args.dedup_threshold)
+
+
+def repetition_rules_from_args(args: argparse.Namespace) -> RepetitionRules:
+    return RepetitionRules(max_uses_per_image=args.max_uses_per_image, near=not args.exact_copies_only)

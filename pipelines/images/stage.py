@@ -2,6 +2,7 @@
 processed, and joined back into the documents that use it.
 
     documents -> distinct image URLs -> batches -> fetch+process on a thread pool -> ImageResult
+             -> decontamination (given an index) -> repetition rule across documents
     documents + results -> documents keeping only their good images (with the JPEG bytes, in order)
 """
 
@@ -13,33 +14,18 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
+from dedup.corpus import RepetitionRules
+from pipelines.decontamination import DecontaminateImages, DecontaminationConfig
 from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
-from pipelines.images.processing import ImageRejected, ImageRules, ProcessedImage, process_image
+from pipelines.images.processing import ImageRejected, ImageRules, process_image
+from pipelines.images.repetition import MarkRepeatedImages
+from pipelines.images.results import ImageResult
 from pipelines.rejects import REJECTS, Rejects
-from schemas import ImageInfo, InterleavedDocument
+from schemas import InterleavedDocument
 
 STAGE = "images"
 # Image downloads wait on the network, not the CPU: many per worker process.
 DEFAULT_THREADS = 32
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    url: str
-    status: str  # "ok", or the fetch error class / the processing rejection reason
-    detail: str = ""
-    image: ProcessedImage | None = None
-
-    def info(self) -> ImageInfo:
-        assert self.image is not None
-        return ImageInfo(
-            sha256=self.image.sha256,
-            width=self.image.width,
-            height=self.image.height,
-            original_width=self.image.original_width,
-            original_height=self.image.original_height,
-            phash=self.image.phash,
-        )
 
 
 def fetch_and_process(url: str, fetcher: PoliteFetcher, rules: ImageRules) -> ImageResult:
@@ -74,6 +60,15 @@ class FetchImages(beam.DoFn):
             yield result
 
 
+@dataclass(frozen=True)
+class ImageStage:
+    """Everything the image stage does after a URL is fetched."""
+
+    rules: ImageRules = ImageRules()
+    decontamination: DecontaminationConfig | None = None  # None: no benchmark index given
+    repetition: RepetitionRules = RepetitionRules()
+
+
 class FetchDocumentImages(beam.PTransform):
     """Documents -> {"documents": (InterleavedDocument, [JPEG bytes]), "results": ImageResult, "rejects"}.
 
@@ -82,24 +77,19 @@ class FetchDocumentImages(beam.PTransform):
     """
 
     def __init__(
-        self, fetch: FetchConfig, rules: ImageRules, keep_documents_without_images: bool = False, batch_size: int = 64
+        self, fetch: FetchConfig, stage: ImageStage, keep_documents_without_images: bool = False, batch_size: int = 64
     ) -> None:
         super().__init__()
         self.fetch = fetch
-        self.rules = rules
+        self.stage = stage
         self.keep_documents_without_images = keep_documents_without_images
         self.batch_size = batch_size
 
     def expand(self, documents):
-        results = (
-            documents
-            | "ImageUrls" >> beam.FlatMap(lambda doc: {image.url for image in doc.images})
-            | "DistinctUrls" >> beam.Distinct()
-            | "Spread" >> beam.Reshuffle()
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
-            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, self.rules))
-        )
         uses = documents | "UsesByUrl" >> beam.FlatMap(lambda doc: ((image.url, doc.doc_id) for image in doc.images))
+        urls = documents | "ImageUrls" >> beam.FlatMap(lambda doc: {image.url for image in doc.images})
+        results = urls | "Fetch" >> FetchCleanImages(self.fetch, self.stage, self.batch_size)
+        results = {"uses": uses, "results": results} | "RepetitionRule" >> MarkRepeatedImages(self.stage.repetition)
         per_document = (
             {"uses": uses, "result": results | "ResultByUrl" >> beam.Map(lambda r: (r.url, r))}
             | "JoinByUrl" >> beam.CoGroupByKey()
@@ -112,6 +102,29 @@ class FetchDocumentImages(beam.PTransform):
             >> beam.ParDo(_KeepGoodImages(self.keep_documents_without_images)).with_outputs(REJECTS, main="documents")
         )
         return {"documents": joined.documents, "results": results, REJECTS: joined[REJECTS]}
+
+
+class FetchCleanImages(beam.PTransform):
+    """Image URLs -> one ImageResult per distinct URL: fetched, processed and, given an index,
+    searched against the benchmarks (contaminated ones get status "contaminated")."""
+
+    def __init__(self, fetch: FetchConfig, stage: ImageStage, batch_size: int = 64) -> None:
+        super().__init__()
+        self.fetch = fetch
+        self.stage = stage
+        self.batch_size = batch_size
+
+    def expand(self, urls):
+        results = (
+            urls
+            | "DistinctUrls" >> beam.Distinct()
+            | "Spread" >> beam.Reshuffle()
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
+            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, self.stage.rules))
+        )
+        if self.stage.decontamination is not None:
+            results = results | "Decontaminate" >> DecontaminateImages(self.stage.decontamination)
+        return results
 
 
 def _results_per_document(joined: tuple[str, dict]) -> Iterator[tuple[str, ImageResult]]:
@@ -129,7 +142,7 @@ class _KeepGoodImages(beam.DoFn):
     def process(self, joined: tuple[str, dict]) -> Iterator[tuple[InterleavedDocument, list[bytes]]]:
         _, groups = joined
         (document,) = groups["document"]
-        good = {r.url: r for r in _ok(groups["image"])}
+        good = _first_copy_per_document(document, _ok(groups["image"]))
         kept = document.keep_images({url: result.info() for url, result in good.items()})
         if not kept.images and not self.keep_documents_without_images:
             yield self.rejects.drop("no_images_after_fetch", document.url, "every image failed or was filtered")
@@ -140,3 +153,15 @@ class _KeepGoodImages(beam.DoFn):
 
 def _ok(results: Iterable[ImageResult]) -> Iterator[ImageResult]:
     return (r for r in results if r.status == "ok")
+
+
+def _first_copy_per_document(document: InterleavedDocument, results: Iterable[ImageResult]) -> dict[str, ImageResult]:
+    """URL -> result for the document's good images, keeping only the first of byte-identical copies."""
+    by_url = {result.url: result for result in results}
+    good, seen = {}, set()
+    for image in document.images:
+        result = by_url.get(image.url)
+        if result is not None and result.image.sha256 not in seen:
+            seen.add(result.image.sha256)
+            good[image.url] = result
+    return good

@@ -11,9 +11,8 @@ from pipelines import job
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.filters.text_quality import add_text_filter_arguments, text_filter_config_from_args
-from pipelines.images.arguments import add_image_arguments, image_rules_from_args
-from pipelines.images.processing import ImageRules
-from pipelines.images.stage import FetchDocumentImages
+from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
+from pipelines.images.stage import FetchDocumentImages, ImageStage
 from pipelines.m3w.document import M3WConfig
 from pipelines.m3w.transforms import PagesToDocuments
 from pipelines.options import new_pipeline
@@ -43,6 +42,7 @@ def add_parser(subcommands) -> None:
     )
     add_m3w_arguments(parser)
     add_image_arguments(parser)
+    add_dedup_arguments(parser, max_uses_per_image=10)
     add_fetch_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -118,7 +118,9 @@ def input_config_from_args(args: argparse.Namespace) -> InputConfig:
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     inputs = input_config_from_args(args)
-    images = image_rules_from_args(args) if args.fetch_images else None
+    images = image_stage_from_args(args) if args.fetch_images else None
+    if images is None and args.dedup_index:
+        raise ValueError("--dedup_index needs --fetch_images: decontamination searches the fetched pixels")
     stats = run_m3w(inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args, images)
     print_m3w_summary(stats)
     return 0
@@ -130,9 +132,10 @@ def run_m3w(
     output: str,
     num_shards: int,
     beam_args: list[str],
-    images: ImageRules | None = None,
+    images: ImageStage | None = None,
 ) -> dict:
-    """The M3W job; with `images`, every image is fetched (with inputs.fetch) and processed too."""
+    """The M3W job; with `images`, every image is fetched (with inputs.fetch), processed,
+    decontaminated when an index is given, and put through the repetition rule."""
     pipeline = new_pipeline(beam_args)
     read = pipeline | "ReadPages" >> ReadPages(inputs)
     extracted = read["pages"] | "M3W" >> PagesToDocuments(config)

@@ -10,7 +10,7 @@ from apache_beam.io.filesystems import FileSystems
 from pipelines import job
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
-from pipelines.images.arguments import add_image_arguments, image_rules_from_args
+from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.command import add_input_arguments, input_config_from_args
 from pipelines.options import new_pipeline
 from pipelines.pairs.candidates import pair
@@ -43,6 +43,8 @@ def add_parser(subcommands) -> None:
     add_caption_arguments(parser)
     add_image_url_arguments(parser)
     add_image_arguments(parser)
+    # ALIGN drops images that carry more than 1000 different alt texts
+    add_dedup_arguments(parser, max_uses_per_image=1000)
     add_fetch_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
             )
         )
     built = (sources | "AllCandidates" >> beam.Flatten()) | "BuildPairs" >> BuildPairs(
-        caption_rules_from_args(args), fetch_config_from_args(args), image_rules_from_args(args)
+        caption_rules_from_args(args), fetch_config_from_args(args), image_stage_from_args(args)
     )
     _ = built["pairs"] | "WritePairs" >> WriteJsonLines(
         FileSystems.join(args.output, PAIRS_DIR, "pairs"),

@@ -9,8 +9,9 @@ import apache_beam as beam
 
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.filters.image_urls import ImageUrlRules
-from pipelines.images.processing import ImageRules
-from pipelines.images.stage import FetchImages, ImageResult
+from pipelines.images.repetition import MarkRepeatedImages
+from pipelines.images.results import ImageResult
+from pipelines.images.stage import FetchCleanImages, ImageStage
 from pipelines.pairs.candidates import page_pairs
 from pipelines.pairs.captions import CaptionRules, caption_group_key, caption_rejection
 from pipelines.readers.page import RawPage
@@ -87,7 +88,7 @@ class _AttachImage(beam.DoFn):
 class BuildPairs(beam.PTransform):
     """Candidate pairs -> {"pairs": (ImageTextPair, JPEG bytes), "results": ImageResult, "rejects"}."""
 
-    def __init__(self, captions: CaptionRules, fetch: FetchConfig, images: ImageRules) -> None:
+    def __init__(self, captions: CaptionRules, fetch: FetchConfig, images: ImageStage) -> None:
         super().__init__()
         self.captions = captions
         self.fetch = fetch
@@ -104,14 +105,13 @@ class BuildPairs(beam.PTransform):
             | "SharedCaptionRule"
             >> beam.ParDo(_DropShared(self.captions.max_images_per_caption)).with_outputs(REJECTS, main="pairs")
         )
-        results = (
+        fetched = (
             unshared.pairs
             | "ImageUrls" >> beam.Map(lambda p: p.url)
-            | "DistinctUrls" >> beam.Distinct()
-            | "Spread" >> beam.Reshuffle()
-            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=64)
-            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, self.images))
+            | "Fetch" >> FetchCleanImages(self.fetch, self.images)
         )
+        uses = unshared.pairs | "UsesByUrl" >> beam.Map(lambda p: (p.url, p.key))
+        results = {"uses": uses, "results": fetched} | "RepetitionRule" >> MarkRepeatedImages(self.images.repetition)
         attached = (
             {
                 "pairs": unshared.pairs | "PairsByUrl" >> beam.Map(lambda p: (p.url, p)),

@@ -1,0 +1,215 @@
+"""The benchmark index: FAISS over the embeddings of every benchmark image view, a sidecar table
+mapping index rows to (benchmark, split, item, view), and the embedder settings that made it.
+
+On disk, one folder:
+    index.faiss   the FAISS index (binary for hash codes, inner product for float vectors)
+    rows.parquet  row i of the index -> benchmark, split, item_id, view, path, sha256 of the file
+    index.json    format version, embedder spec, index type, counts, calibrated threshold
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import faiss
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+from dedup.embedders import Embedder, embedder_from_spec
+from schemas.version import FORMAT_VERSION, check_format_version
+
+INDEX_FILE = "index.faiss"
+ROWS_FILE = "rows.parquet"
+META_FILE = "index.json"
+INDEX_TYPES: tuple[str, ...] = ("auto", "flat", "ivf", "hnsw")
+# Exact search stays fast far longer for 256-bit codes (a popcount per row) than for float vectors.
+EXACT_LIMIT = {True: 5_000_000, False: 200_000}
+ROWS_SCHEMA = pa.schema(
+    [
+        pa.field("benchmark", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("item_id", pa.string(), nullable=False),
+        pa.field("view", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("sha256", pa.string(), nullable=False),  # of the file's bytes: exact copies need no search
+    ]
+)
+
+Opener = Callable[[str], IO[bytes]]
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    benchmark: str
+    split: str
+    item_id: str
+    view: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.benchmark}/{self.split}/{self.item_id}"
+
+
+class BenchmarkIndex:
+    def __init__(self, embedder: Embedder, index: Any, rows: pa.Table, meta: dict[str, Any]) -> None:
+        if index.ntotal != rows.num_rows:
+            raise ValueError(f"index has {index.ntotal} vectors but its row table has {rows.num_rows} rows")
+        self.embedder = embedder
+        self.index = index
+        self.rows = rows
+        self.meta = meta
+        self._columns = {name: rows.column(name).to_pylist() for name in ("benchmark", "split", "item_id", "view")}
+        self._row_by_sha256 = {sha: row for row, sha in reversed(list(enumerate(rows.column("sha256").to_pylist())))}
+
+    @classmethod
+    def build(
+        cls,
+        embedder: Embedder,
+        vectors: np.ndarray,
+        rows: pa.Table,
+        index_type: str = "auto",
+        meta: dict[str, Any] | None = None,
+    ) -> BenchmarkIndex:
+        chosen = choose_index_type(len(vectors), embedder.binary) if index_type == "auto" else index_type
+        index = _new_index(chosen, embedder, len(vectors))
+        if not index.is_trained:
+            index.train(_training_sample(vectors))
+        if len(vectors):
+            index.add(vectors)
+        return cls(embedder, index, rows, {**(meta or {}), "index_type": chosen})
+
+    @property
+    def threshold(self) -> float:
+        """The calibrated threshold saved with the index, else the embedder's default."""
+        return self.meta.get("threshold") or self.embedder.default_threshold
+
+    def search(self, vectors: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """-> (scores [n, k] in [0, 1], row numbers [n, k], -1 where fewer than k rows exist)."""
+        if self.index.ntotal == 0 or len(vectors) == 0:
+            return np.zeros((len(vectors), k), np.float32), np.full((len(vectors), k), -1, np.int64)
+        distances, rows = self.index.search(vectors, k)
+        scores = self.embedder.similarity(distances)
+        scores[rows < 0] = 0.0
+        return scores, rows
+
+    def best_matches(self, vectors: np.ndarray) -> list[Match | None]:
+        scores, rows = self.search(vectors, k=1)
+        return [self._match(float(score), int(row)) for score, row in zip(scores[:, 0], rows[:, 0], strict=True)]
+
+    def match_images(self, images: Sequence[Image.Image]) -> list[Match | None]:
+        return self.best_matches(self.embedder.embed(images))
+
+    def match_exact(self, sha256: str) -> Match | None:
+        """A byte-identical copy of a benchmark file, found by the sha256 of its bytes (score 1)."""
+        row = self._row_by_sha256.get(sha256)
+        return None if row is None else self._match(1.0, row)
+
+    def _match(self, score: float, row: int) -> Match | None:
+        if row < 0:
+            return None
+        columns = self._columns
+        return Match(
+            score, columns["benchmark"][row], columns["split"][row], columns["item_id"][row], columns["view"][row]
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {**self.meta, "rows": self.index.ntotal, "embedder": self.embedder.spec()}
+
+    def save(self, directory: str, open_file: Opener | None = None) -> None:
+        """Write the three files; `open_file(path)` gives a writable binary file (default: local)."""
+        create = open_file or _local_writer(directory)
+        serialise = faiss.serialize_index_binary if self.embedder.binary else faiss.serialize_index
+        with create(_join(directory, INDEX_FILE)) as out:
+            out.write(serialise(self.index).tobytes())
+        buffer = io.BytesIO()
+        pq.write_table(self.rows, buffer)
+        with create(_join(directory, ROWS_FILE)) as out:
+            out.write(buffer.getvalue())
+        with create(_join(directory, META_FILE)) as out:
+            out.write(json.dumps(self.info(), indent=2, sort_keys=True).encode("utf-8"))
+
+    @classmethod
+    def load(cls, directory: str, open_file: Opener | None = None) -> BenchmarkIndex:
+        """Read an index folder; `open_file(path)` gives a readable binary file (default: local)."""
+        read = open_file or (lambda path: open(path, "rb"))  # noqa: SIM115 - closed by _read_bytes
+        try:
+            meta = json.loads(_read_bytes(read, _join(directory, META_FILE)))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{directory!r} is not a benchmark index: it has no {META_FILE}") from None
+        check_format_version(meta.get("format_version"), f"benchmark index {directory}")
+        embedder = embedder_from_spec(meta["embedder"])
+        raw = np.frombuffer(_read_bytes(read, _join(directory, INDEX_FILE)), dtype=np.uint8)
+        index = faiss.deserialize_index_binary(raw) if embedder.binary else faiss.deserialize_index(raw)
+        _tune_search(index)
+        rows = pq.read_table(io.BytesIO(_read_bytes(read, _join(directory, ROWS_FILE))))
+        meta = {key: value for key, value in meta.items() if key not in ("rows", "embedder")}
+        return cls(embedder, index, rows, meta)
+
+
+def choose_index_type(rows: int, binary: bool) -> str:
+    if rows <= EXACT_LIMIT[binary]:
+        return "flat"
+    return "ivf" if binary else "hnsw"
+
+
+def new_meta(**fields: Any) -> dict[str, Any]:
+    return {"format_version": FORMAT_VERSION, **fields}
+
+
+def _new_index(index_type: str, embedder: Embedder, rows: int) -> Any:
+    dim, binary = embedder.dim, embedder.binary
+    if index_type == "flat":
+        return faiss.IndexBinaryFlat(dim) if binary else faiss.IndexFlatIP(dim)
+    if index_type == "hnsw":
+        index = faiss.IndexBinaryHNSW(dim, 32) if binary else faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        _tune_search(index)
+        return index
+    if index_type == "ivf":
+        lists = max(1, min(65_536, int(4 * math.sqrt(max(rows, 1)))))
+        if binary:
+            index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(dim), dim, lists)
+        else:
+            index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        _tune_search(index)
+        return index
+    raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
+
+
+def _tune_search(index: Any) -> None:
+    """Recall-first search settings for the approximate index types (a miss lets a copy through)."""
+    if hasattr(index, "nprobe"):
+        index.nprobe = max(1, min(index.nlist, 32))
+    if hasattr(index, "hnsw"):
+        index.hnsw.efSearch = 128
+
+
+def _training_sample(vectors: np.ndarray, size: int = 200_000) -> np.ndarray:
+    if len(vectors) <= size:
+        return vectors
+    chosen = np.random.default_rng(0).choice(len(vectors), size, replace=False)
+    return vectors[np.sort(chosen)]
+
+
+def _join(directory: str, name: str) -> str:
+    return f"{directory.rstrip('/')}/{name}"
+
+
+def _read_bytes(read: Opener, path: str) -> bytes:
+    with read(path) as handle:
+        return handle.read()
+
+
+def _local_writer(directory: str) -> Opener:
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    return lambda path: open(path, "wb")

@@ -1,0 +1,117 @@
+"""Frames of a video at a fixed rate, as JPEG, with ffmpeg.
+
+One sampler serves the benchmark videos of the index and the training clips of the video DAG:
+decontamination compares frames, so both sides must sample them the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import ffmpeg
+
+JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
+_DURATION = re.compile(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+@functools.cache
+def ffmpeg_executable() -> str:
+    """The system's ffmpeg if it has one, else the static binary of the imageio-ffmpeg wheel."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+    except ImportError as error:
+        raise RuntimeError(
+            "ffmpeg not found: install it (apt-get install ffmpeg) or `pip install imageio-ffmpeg`"
+        ) from error
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass(frozen=True)
+class FrameRules:
+    fps: float = 1.0  # Flamingo's VTP: frames at 1 FPS
+    max_frames: int = 64
+    max_side: int = 320  # longer side, never upscaled
+    jpeg_quality: int = 3  # ffmpeg's mjpeg q:v scale, 2 (best) to 31
+    timeout_s: float = 120.0
+    start_s: float = 0.0  # where sampling starts (for splitting long clips)
+
+
+@dataclass(frozen=True)
+class SampledFrames:
+    jpegs: list[bytes]
+    duration_s: float | None  # of the whole input, as its container declares it
+    width: int
+    height: int
+
+
+class FrameExtractionError(ValueError):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def sample_frames(path: str, rules: FrameRules = FrameRules()) -> SampledFrames:
+    """Frames at `rules.fps` from `path` -> JPEGs; FrameExtractionError with a reason if it has none."""
+    side = rules.max_side
+    stream = ffmpeg.input(path, ss=rules.start_s) if rules.start_s else ffmpeg.input(path)
+    command = (
+        stream.video.filter("fps", fps=rules.fps)
+        .filter("scale", f"min({side},iw)", f"min({side},ih)", force_original_aspect_ratio="decrease")
+        .output("pipe:", format="image2pipe", vcodec="mjpeg", vframes=rules.max_frames, **{"q:v": rules.jpeg_quality})
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "info")
+        .compile(cmd=ffmpeg_executable())
+    )
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=rules.timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise FrameExtractionError("timeout", f"{path}: ffmpeg took over {rules.timeout_s:g} s") from None
+    jpegs = split_jpegs(done.stdout)
+    if done.returncode != 0 and not jpegs:
+        raise FrameExtractionError("undecodable", f"{path}: {_last_error(done.stderr)}")
+    if not jpegs:
+        raise FrameExtractionError("no_frames", f"{path}: no video frame could be decoded")
+    width, height = _jpeg_size(jpegs[0])
+    return SampledFrames(jpegs, _duration(done.stderr), width, height)
+
+
+def split_jpegs(stream: bytes) -> list[bytes]:
+    """A concatenation of baseline JPEGs -> each one. Inside entropy-coded data ffmpeg stuffs every
+    0xFF with 0x00, so the end marker 0xFFD9 only ever appears at the end of an image."""
+    frames, start = [], stream.find(JPEG_START)
+    while start >= 0:
+        end = stream.find(JPEG_END, start + 2)
+        if end < 0:
+            break
+        frames.append(stream[start : end + 2])
+        start = stream.find(JPEG_START, end + 2)
+    return frames
+
+
+def _duration(stderr: bytes) -> float | None:
+    found = _DURATION.search(stderr)
+    if not found:
+        return None
+    hours, minutes, seconds = found.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _last_error(stderr: bytes) -> str:
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1] if lines else "ffmpeg failed with no message"
+
+
+def _jpeg_size(jpeg: bytes) -> tuple[int, int]:
+    from io import BytesIO
+
+    from PIL import Image
+
+    with Image.open(BytesIO(jpeg)) as image:
+        return image.size

@@ -1,0 +1,143 @@
+"""`curate index`: build, describe and calibrate the evaluation-benchmark index used for decontamination."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from apache_beam.io.filesystems import FileSystems
+
+from dedup.benchmarks.registry import BENCHMARKS, load_sources_file, parse_source
+from dedup.build import BENCHMARK_FRAMES, build_index
+from dedup.embedders import EMBEDDERS, embedder_from_spec
+from dedup.embedders.perceptual import HASHES
+from dedup.index import INDEX_TYPES
+from dedup.video_frames import FrameRules
+from dedup.views import VIEW_SETS
+from pipelines.decontamination import load_index
+
+
+def add_parser(subcommands) -> None:
+    parser = subcommands.add_parser(
+        "index",
+        help="build, describe or calibrate the evaluation-benchmark index (decontamination)",
+        description="The FAISS index of evaluation-benchmark images and video frames that `--dedup_index` "
+        "searches every training image against.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _add_build(actions)
+    _add_info(actions)
+    _add_calibrate(actions)
+
+
+def _add_build(actions) -> None:
+    build = actions.add_parser(
+        "build",
+        help="embed benchmark images (and video frames) into an index folder",
+        description="Known benchmarks: " + ", ".join(sorted(BENCHMARKS)) + ". Spell each as "
+        "NAME:annotations=FILE,media=DIR[,split=S][,label=L] (a custom set: folder:media=DIR,label=NAME), "
+        "or list them in a YAML file under `benchmarks:`.",
+    )
+    build.add_argument("--benchmark", action="append", default=[], help="a benchmark source; repeatable")
+    build.add_argument("--benchmarks", help="YAML file listing benchmark sources")
+    build.add_argument("--output", required=True, help="index folder to write (any Beam FileSystems path)")
+    build.add_argument("--embedder", choices=EMBEDDERS, default="phash", help="default: %(default)s (needs no weights)")
+    build.add_argument("--hashes", default=",".join(HASHES), help="phash: hashes to concatenate (default: %(default)s)")
+    build.add_argument("--embedder_model", default="ViT-B-32", help="open_clip architecture (default: %(default)s)")
+    build.add_argument(
+        "--embedder_weights",
+        help="local weights: an open_clip checkpoint or a TorchScript descriptor file ('random' for open_clip tests)",
+    )
+    build.add_argument(
+        "--views",
+        choices=sorted(VIEW_SETS),
+        default="crops",
+        help="views of each benchmark image to index; 'crops' adds flips and centre/corner crops (default: %(default)s)",
+    )
+    build.add_argument("--index_type", choices=INDEX_TYPES, default="auto", help="default: %(default)s (by size)")
+    build.add_argument("--video_fps", type=float, default=BENCHMARK_FRAMES.fps, help="default: %(default)s")
+    build.add_argument(
+        "--max_frames", type=int, default=BENCHMARK_FRAMES.max_frames, help="per video; default: %(default)s"
+    )
+    build.add_argument("--workers", type=int, help="processes embedding hashes (default: every core)")
+    build.set_defaults(run=_run_build)
+
+
+def _add_info(actions) -> None:
+    info = actions.add_parser("info", help="print what an index holds")
+    info.add_argument("index", help="index folder")
+    info.set_defaults(run=_run_info)
+
+
+def _add_calibrate(actions) -> None:
+    calibrate = actions.add_parser(
+        "calibrate",
+        help="precision/recall by threshold on augmented copies of the index's own images",
+        description="Makes augmented copies (crops, resizes, JPEG re-encodes, colour shifts, flips, overlaid "
+        "text, borders) of the indexed benchmark images, mixes them with distinct real images, searches all "
+        "of them and prints precision and recall by threshold, recommending the lowest threshold that meets "
+        "the target precision.",
+    )
+    calibrate.add_argument("index", help="index folder")
+    calibrate.add_argument(
+        "--distractors", action="append", required=True, help="folder of real images not in any benchmark; repeatable"
+    )
+    calibrate.add_argument("--sample", type=int, default=500, help="benchmark items to copy (default: %(default)s)")
+    calibrate.add_argument("--target_precision", type=float, default=0.99, help="default: %(default)s")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument(
+        "--write", action="store_true", help="save the recommended threshold in the index (used by --dedup_index)"
+    )
+    calibrate.set_defaults(run=_run_calibrate)
+
+
+def _no_beam_flags(beam_args: list[str]) -> None:
+    if beam_args:
+        raise ValueError(f"unrecognised arguments: {' '.join(beam_args)}")
+
+
+def _run_build(args: argparse.Namespace, beam_args: list[str]) -> int:
+    _no_beam_flags(beam_args)
+    sources = [parse_source(text) for text in args.benchmark]
+    if args.benchmarks:
+        sources += load_sources_file(args.benchmarks)
+    if not sources:
+        raise ValueError("give at least one --benchmark or a --benchmarks YAML file")
+    embedder = embedder_from_spec(_embedder_spec(args))
+    frames = FrameRules(fps=args.video_fps, max_frames=args.max_frames, max_side=BENCHMARK_FRAMES.max_side)
+    started = time.monotonic()
+    index, counts = build_index(sources, embedder, args.views, args.index_type, frames, args.workers)
+    index.save(args.output, open_file=FileSystems.create)
+    seconds = time.monotonic() - started
+    print(
+        f"curate index build: {index.index.ntotal} rows ({index.meta['index_type']}) in {seconds:.1f} s -> {args.output}"
+    )
+    print(f"  {'benchmark':<20} {'items':>8} {'indexed':>8} {'missing':>8} {'unreadable':>10} {'rows':>9}")
+    for name, tally in sorted(counts.items()):
+        print(
+            f"  {name:<20} {tally.items:>8} {tally.indexed:>8} {tally.missing:>8} {tally.unreadable:>10} {tally.rows:>9}"
+        )
+        for problem in tally.problems:
+            print(f"      {problem}")
+    return 0
+
+
+def _embedder_spec(args: argparse.Namespace) -> dict:
+    if args.embedder == "phash":
+        return {"kind": "phash", "hashes": [name.strip() for name in args.hashes.split(",") if name.strip()]}
+    if args.embedder == "open_clip":
+        return {"kind": "open_clip", "model": args.embedder_model, "weights": args.embedder_weights}
+    return {"kind": "torchscript", "weights": args.embedder_weights}
+
+
+def _run_info(args: argparse.Namespace, beam_args: list[str]) -> int:
+    _no_beam_flags(beam_args)
+    index = load_index(args.index)
+    info = index.info()
+    print(json.dumps({**info, "threshold_in_use": index.threshold}, indent=2, sort_keys=True))
+    return 0
+
+
+def _run_calibrate(args: argparse.Namespace, beam_args: list[str]) -> int:
+    raise NotImplementedError
