@@ -37,12 +37,17 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         json.loads(line) for path in (output / "m3w").glob("*.jsonl") for line in path.read_text().splitlines()
     ]
     images = [s for doc in documents for s in doc["segments"] if s["type"] == "image"]
-    assert len(documents) == 5 and len(images) == 7  # the flat grey and the thin strip failed the image rules
+    # the flat grey and the thin strip fail the image rules; photo1 is a copy of the demo benchmark's image
+    assert len(documents) == 5 and len(images) == 6
+    assert not any(image["url"].endswith("photo1.jpg") for image in images)
+    assert summary["contamination"] == {"demo_benchmark": {"training_images": 1, "benchmark_items": 1}}
     assert all(image["info"]["width"] <= 320 and len(image["info"]["sha256"]) == 64 for image in images)
     statuses = [
         json.loads(line) for path in (output / "images").glob("*.jsonl") for line in path.read_text().splitlines()
     ]
-    assert sorted(s["status"] for s in statuses) == sorted(["aspect_ratio", "single_colour"] + ["ok"] * 7)
+    assert sorted(s["status"] for s in statuses) == sorted(
+        ["aspect_ratio", "single_colour", "contaminated"] + ["ok"] * 6
+    )
     assert (output / "input" / "demo.warc.gz").stat().st_size > 1000
     assert (output / "site" / "media" / "flamingo-clip.mp4").stat().st_size > 1000
     assert "curate demo: finished" in capsys.readouterr().out

@@ -8,6 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
+from pipelines.decontamination import DecontaminationConfig
+from pipelines.demo.benchmark import build_demo_index
 from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
 from pipelines.fetch.address_guard import AddressPolicy
@@ -23,8 +25,9 @@ def add_parser(subcommands) -> None:
     parser = subcommands.add_parser(
         "demo",
         help="run the whole curation on a generated website served from 127.0.0.1",
-        description="Generates a website (pages, images, a video), serves it on 127.0.0.1, crawls it "
-        "into a WARC file and runs the curation pipeline on it with the embedded Beam runner.",
+        description="Generates a website (pages, images, a video) and a small evaluation benchmark holding a "
+        "copy of one of its photos, serves the site on 127.0.0.1, crawls it into a WARC file and runs the "
+        "curation pipeline on it with the embedded Beam runner, decontaminating against that benchmark.",
     )
     parser.add_argument("--output", type=Path, default=Path("demo-output"), help="output folder (replaced)")
     parser.set_defaults(run=run)
@@ -43,12 +46,15 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         # The site is ours and on loopback: allow that address, and skip the politeness delay.
         fetch = FetchConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0)
         inputs = InputConfig(patterns=(str(warc_path),), fetch=fetch)
-        stats = run_m3w(inputs, M3WConfig(), str(output), 2, beam_args, images=ImageStage())
+        index = build_demo_index(site.root, site.images[1], output / "benchmark")
+        images = ImageStage(decontamination=DecontaminationConfig(index))
+        stats = run_m3w(inputs, M3WConfig(), str(output), 2, beam_args, images=images)
 
     summary = {
         "site": {"pages": len(site.pages), "images": len(site.images), "videos": 1, "served_at": server.url},
         "warc": {"path": str(warc_path), "pages_crawled": len(crawled), "records": stats["stages"].get("warc", {})},
         "m3w": stats["stages"].get("m3w", {}),
+        "contamination": stats["contamination"],
         "seconds": round(time.monotonic() - started, 1),
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -68,3 +74,8 @@ def _print_summary(summary: dict, output: Path) -> None:
     print(f"  WARC        {warc['pages_crawled']} pages crawled -> {warc['path']}")
     for name, value in sorted(warc["records"].items()):
         print(f"    {name:<28} {value}")
+    for benchmark, found in summary["contamination"].items():
+        print(
+            f"  benchmark   {benchmark}: {found['training_images']} training image(s) dropped as copies of "
+            f"{found['benchmark_items']} benchmark item(s)"
+        )
