@@ -123,7 +123,7 @@ def _embed_one(item: BenchmarkItem, embedder: Embedder, views: Sequence[str], fr
         return _Embedded(item, [], None, problem="missing")
     try:
         named = list(item_views(item, views, frames))
-        sha256 = _file_sha256(item.path)
+        sha256 = file_sha256(item.path)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, FrameExtractionError) as error:
         return _Embedded(item, [], None, problem=f"unreadable: {error}")
     return _Embedded(item, [name for name, _ in named], embedder.embed([image for _, image in named]), sha256)
@@ -140,7 +140,7 @@ def _embed_in_worker(item: BenchmarkItem) -> _Embedded:
     return _embed_one(item, _worker["embedder"], _worker["views"], _worker["frames"])
 
 
-def _file_sha256(path: str) -> str:
+def file_sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):

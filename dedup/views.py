@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from PIL import Image, ImageOps
 
+_CORNER_NAMES = ("top_left", "top_right", "bottom_left", "bottom_right")
 VIEW_SETS: dict[str, tuple[str, ...]] = {
     "full": ("full",),
     "flips": ("full", "flip"),
@@ -18,7 +19,14 @@ VIEW_SETS: dict[str, tuple[str, ...]] = {
         "full",
         "flip",
         *(f"centre{scale}" for scale in (90, 75, 60)),
-        *(f"{corner}75" for corner in ("top_left", "top_right", "bottom_left", "bottom_right")),
+        *(f"{corner}75" for corner in _CORNER_NAMES),
+    ),
+    # twice the rows of "crops", for benchmarks whose copies are often cropped hard
+    "dense": (
+        "full",
+        "flip",
+        *(f"centre{scale}" for scale in (90, 75, 60, 50)),
+        *(f"{corner}{scale}" for corner in _CORNER_NAMES for scale in (90, 75, 60)),
     ),
 }
 _CORNERS = {"top_left": (0.0, 0.0), "top_right": (1.0, 0.0), "bottom_left": (0.0, 1.0), "bottom_right": (1.0, 1.0)}

@@ -165,6 +165,14 @@ def test_index_commands_build_describe_and_feed_the_m3w_job(testdata, tmp_path, 
     assert main(["index", "info", str(index)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["rows"] == 9 * 16 and info["benchmarks"]["gqa_images"]["indexed"] == 9
+    distractors = ["--distractors", str(testdata / "images" / "darknet"), "--distractors", str(testdata / "images" / "coco_cc3m_clipcap")]  # fmt: skip
+    assert main(["index", "calibrate", str(index), *distractors, "--write"]) == 0
+    printed = capsys.readouterr().out
+    assert "| augmentation" in printed and "saved in" in printed
+    assert main(["index", "info", str(index)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["threshold"] == info["threshold_in_use"] == info["calibration"]["threshold"]
+    assert 0.6 < info["threshold"] < 1.0
     # decontamination needs the pixels
     assert main(["m3w", "--input", str(tmp_path / "none.warc"), "--output", str(tmp_path / "o"), "--dedup_index", str(index)]) == 2  # fmt: skip
     assert main(["m3w", "--input", str(index / "index.json"), "--input_format", "html", "--output", str(tmp_path / "o"),

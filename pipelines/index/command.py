@@ -8,8 +8,10 @@ import time
 
 from apache_beam.io.filesystems import FileSystems
 
-from dedup.benchmarks.registry import BENCHMARKS, load_sources_file, parse_source
-from dedup.build import BENCHMARK_FRAMES, build_index
+from dedup.benchmarks.items import BenchmarkSource
+from dedup.benchmarks.registry import BENCHMARKS, load_benchmark, load_sources_file, parse_source
+from dedup.build import BENCHMARK_FRAMES, build_index, file_sha256
+from dedup.calibration import calibrate, index_images
 from dedup.embedders import EMBEDDERS, embedder_from_spec
 from dedup.embedders.perceptual import HASHES
 from dedup.index import INDEX_TYPES
@@ -140,4 +142,39 @@ def _run_info(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def _run_calibrate(args: argparse.Namespace, beam_args: list[str]) -> int:
-    raise NotImplementedError
+    _no_beam_flags(beam_args)
+    if not 0.0 < args.target_precision <= 1.0:
+        raise ValueError(f"--target_precision must be in (0, 1]; got {args.target_precision}")
+    index = load_index(args.index)
+    distractors, in_index = _distractor_paths(index, args.distractors)
+    started = time.monotonic()
+    result = calibrate(
+        index,
+        index_images(index, args.sample, args.seed),
+        distractors,
+        target_precision=args.target_precision,
+        seed=args.seed,
+    )
+    print(f"curate index calibrate: {args.index}, {time.monotonic() - started:.1f} s")
+    if in_index:
+        print(f"  {in_index} distractor file(s) skipped: byte-identical to an indexed benchmark image")
+    print(result.format_table())
+    if args.write and result.threshold is not None:
+        index.meta.update(threshold=result.threshold, calibration=result.to_dict())
+        index.save(args.index, open_file=FileSystems.create)
+        print(f"threshold {result.threshold:.4f} saved in {args.index}")
+    return 0 if result.threshold is not None else 1
+
+
+def _distractor_paths(index, folders: list[str]) -> tuple[list[str], int]:
+    """Every image under the folders, less those that are byte-identical to a benchmark file."""
+    paths, in_index = [], 0
+    for folder in folders:
+        for item in load_benchmark(BenchmarkSource("folder", media=folder, label="distractors")):
+            if item.media != "image":
+                continue
+            if index.match_exact(file_sha256(item.path)) is not None:
+                in_index += 1
+            else:
+                paths.append(item.path)
+    return paths, in_index
