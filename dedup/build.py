@@ -23,7 +23,8 @@ from dedup.video_frames import FrameExtractionError, FrameRules, sample_frames
 from dedup.views import benchmark_views, view_names
 
 # Benchmark videos: frames at the training rate (1 FPS), capped so long videos do not dominate.
-BENCHMARK_FRAMES = FrameRules(fps=1.0, max_frames=32, max_side=512)
+# A benchmark video is indexed even when damaged: its frames are what a copy would show.
+BENCHMARK_FRAMES = FrameRules(fps=1.0, max_frames=32, max_side=512, max_decode_errors_per_s=float("inf"))
 
 
 @dataclass

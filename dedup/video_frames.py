@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import ffmpeg
 
 JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
+MIN_TOLERATED_ERRORS = 3
+# Frames decoded against the container's duration: a stream that lost more than this share is
+# damaged (a container's audio may outlast its video by a little, hence the slack).
+MIN_FRAME_SHARE = 0.8
 _DURATION = re.compile(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 
 
@@ -40,7 +44,10 @@ class FrameRules:
     max_side: int = 320  # longer side, never upscaled
     jpeg_quality: int = 3  # ffmpeg's mjpeg q:v scale, 2 (best) to 31
     timeout_s: float = 120.0
-    start_s: float = 0.0  # where sampling starts (for splitting long clips)
+    # Decoder errors per second of video before it counts as corrupt. ffmpeg conceals damage: a few
+    # errors leave clean frames (opencv's box.mp4 has 2 in 15 s), but the frames it invents over a
+    # broken stream (hundreds of errors) are garbage to train on.
+    max_decode_errors_per_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class SampledFrames:
     duration_s: float | None  # of the whole input, as its container declares it
     width: int
     height: int
+    decode_errors: int  # error lines ffmpeg printed while decoding
 
 
 class FrameExtractionError(ValueError):
@@ -61,12 +69,13 @@ class FrameExtractionError(ValueError):
 def sample_frames(path: str, rules: FrameRules = FrameRules()) -> SampledFrames:
     """Frames at `rules.fps` from `path` -> JPEGs; FrameExtractionError with a reason if it has none."""
     side = rules.max_side
-    stream = ffmpeg.input(path, ss=rules.start_s) if rules.start_s else ffmpeg.input(path)
     command = (
-        stream.video.filter("fps", fps=rules.fps)
+        ffmpeg.input(path)
+        .video.filter("fps", fps=rules.fps)
         .filter("scale", f"min({side},iw)", f"min({side},ih)", force_original_aspect_ratio="decrease")
         .output("pipe:", format="image2pipe", vcodec="mjpeg", vframes=rules.max_frames, **{"q:v": rules.jpeg_quality})
-        .global_args("-nostdin", "-hide_banner", "-loglevel", "info")
+        # "level+" tags every line with its severity, so decoder errors can be counted
+        .global_args("-nostdin", "-hide_banner", "-loglevel", "level+info")
         .compile(cmd=ffmpeg_executable())
     )
     try:
@@ -78,8 +87,14 @@ def sample_frames(path: str, rules: FrameRules = FrameRules()) -> SampledFrames:
         raise FrameExtractionError("undecodable", f"{path}: {_last_error(done.stderr)}")
     if not jpegs:
         raise FrameExtractionError("no_frames", f"{path}: no video frame could be decoded")
+    errors, duration = _error_lines(done.stderr), _duration(done.stderr)
+    if len(errors) > max(MIN_TOLERATED_ERRORS, rules.max_decode_errors_per_s * (duration or len(jpegs) / rules.fps)):
+        raise FrameExtractionError("corrupt", f"{path}: {len(errors)} decoding errors, e.g. {errors[0]}")
+    expected = min(rules.max_frames, int((duration or 0) * rules.fps))
+    if len(jpegs) < MIN_FRAME_SHARE * expected - 1:
+        raise FrameExtractionError("missing_frames", f"{path}: {len(jpegs)} frames decoded of {expected} expected")
     width, height = _jpeg_size(jpegs[0])
-    return SampledFrames(jpegs, _duration(done.stderr), width, height)
+    return SampledFrames(jpegs, duration, width, height, len(errors))
 
 
 def split_jpegs(stream: bytes) -> list[bytes]:
@@ -103,9 +118,14 @@ def _duration(stderr: bytes) -> float | None:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
+def _error_lines(stderr: bytes) -> list[str]:
+    lines = stderr.decode("utf-8", "replace").splitlines()
+    return [line.replace("[error] ", "").strip() for line in lines if "[error]" in line or "[fatal]" in line]
+
+
 def _last_error(stderr: bytes) -> str:
-    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
-    return lines[-1] if lines else "ffmpeg failed with no message"
+    errors = _error_lines(stderr)
+    return errors[-1] if errors else "ffmpeg failed with no message"
 
 
 def _jpeg_size(jpeg: bytes) -> tuple[int, int]:

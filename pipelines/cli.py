@@ -10,8 +10,9 @@ from pipelines.demo import command as demo_command
 from pipelines.index import command as index_command
 from pipelines.m3w import command as m3w_command
 from pipelines.pairs import command as pairs_command
+from pipelines.video import command as video_command
 
-COMMANDS = [demo_command, m3w_command, pairs_command, index_command]
+COMMANDS = [demo_command, m3w_command, pairs_command, video_command, index_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

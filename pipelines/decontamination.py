@@ -1,5 +1,5 @@
-"""Decontamination as Beam transforms: every image (or video frame) searched against the benchmark
-index, its best match recorded, and matches at or above the threshold dropped and reported.
+"""Decontamination as Beam transforms: every image and every video frame searched against the
+benchmark index, its best match recorded, and matches at or above the threshold dropped and reported.
 
 The index is loaded once per worker process (shared by every DoFn instance and thread there) from
 any Beam FileSystems path, so a Dataflow job can read it from gs://.
@@ -18,7 +18,8 @@ from PIL import Image
 
 from dedup.index import BenchmarkIndex, Match
 from pipelines.images.results import ImageResult
-from pipelines.rejects import Rejects
+from pipelines.rejects import REJECTS, Rejects
+from schemas import VideoTextPair
 
 STAGE = "contamination"
 CONTAMINATED = "contaminated"
@@ -105,6 +106,28 @@ class MarkImageResults(_IndexDoFn):
                 yield marked
 
 
+class MarkClips(_IndexDoFn):
+    """(VideoTextPair, frames) -> the same with the best match over its frames; a contaminated clip
+    is a reject, and its match goes to the MATCHES output."""
+
+    def process(self, clip_and_frames: tuple[VideoTextPair, list[bytes]]) -> Iterator:
+        clip, frames = clip_and_frames
+        matches = [m for m in match_jpegs(self.index, frames) if m is not None]
+        best = max(matches, key=lambda m: m.score, default=None)
+        marked = replace(
+            clip, dedup_score=round(best.score, 4) if best else None, dedup_match=best.label if best else None
+        )
+        if self.contaminated(best):
+            self.counts.count(f"{best.benchmark}_training_clips")
+            yield beam.pvalue.TaggedOutput(MATCHES, (best.benchmark, best.label))
+            yield self.counts.drop(
+                CONTAMINATED, clip.url, f"{best.label} score {best.score:.3f} (clip at {clip.start:g} s)"
+            )
+        else:
+            self.counts.count("clean_clips")
+            yield marked, frames
+
+
 class _CountBenchmarkItems(beam.DoFn):
     def __init__(self) -> None:
         self.counts = Rejects(STAGE)
@@ -134,13 +157,30 @@ class DecontaminateImages(beam.PTransform):
         return marked.results
 
 
+class DecontaminateClips(beam.PTransform):
+    """(VideoTextPair, frames) -> {"clips": the clean ones, marked, "rejects": the contaminated ones}.
+
+    Counters as for images: BENCHMARK_training_clips and BENCHMARK_benchmark_items.
+    """
+
+    def __init__(self, config: DecontaminationConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def expand(self, clips):
+        marked = clips | "SearchFrames" >> beam.ParDo(MarkClips(self.config, Shared())).with_outputs(
+            MATCHES, REJECTS, main="clips"
+        )
+        _ = marked[MATCHES] | "DistinctItems" >> beam.Distinct() | "CountItems" >> beam.ParDo(_CountBenchmarkItems())
+        return {"clips": marked.clips, REJECTS: marked[REJECTS]}
+
+
 def contamination_report(stage_counters: dict[str, int]) -> dict[str, dict[str, int]]:
     """The "contamination" section of stats.json from the stage's counters, per benchmark."""
     report: dict[str, dict[str, int]] = {}
     for name, value in stage_counters.items():
-        for suffix in ("_training_images", "_benchmark_items"):
+        for suffix in ("_training_images", "_training_clips", "_benchmark_items"):
             if name.endswith(suffix):
-                report.setdefault(name.removesuffix(suffix), {"training_images": 0, "benchmark_items": 0})[
-                    suffix.removeprefix("_")
-                ] = value
+                found = report.setdefault(name.removesuffix(suffix), {"training_images": 0, "benchmark_items": 0})
+                found[suffix.removeprefix("_")] = value
     return dict(sorted(report.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,6 +15,15 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up early (a downloader that has read enough) is not a server error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class LocalServer:
     """Serves `root` at http://127.0.0.1:PORT/ until closed; `port=0` picks a free port."""
 
@@ -22,8 +32,7 @@ class LocalServer:
         if not self.root.is_dir():
             raise NotADirectoryError(f"cannot serve {self.root}: not a directory")
         handler = functools.partial(_QuietHandler, directory=str(self.root))
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-server", daemon=True)
         self._thread.start()
 

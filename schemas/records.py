@@ -167,7 +167,8 @@ class VideoTextPair:
     page_url: str = ""
     text_source: str = ""
     fps: float = 1.0
-    duration: float = 0.0
+    duration: float = 0.0  # of the source video, seconds
+    start: float = 0.0  # where this clip's first frame is in the source video, seconds
     frame_count: int = 0
     frame_width: int = 0
     frame_height: int = 0

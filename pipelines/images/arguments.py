@@ -43,11 +43,13 @@ def image_rules_from_args(args: argparse.Namespace) -> ImageRules:
     )
 
 
-def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int) -> None:
+def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int | None) -> None:
+    """Decontamination flags, and the repetition rule's unless `max_uses_per_image` is None."""
     group = parser.add_argument_group("deduplication")
     group.add_argument(
         "--dedup_index",
-        help="benchmark index folder (`curate index build`): images matching an evaluation benchmark are dropped",
+        help="benchmark index folder (`curate index build`): images and frames matching an evaluation benchmark "
+        "are dropped",
     )
     group.add_argument(
         "--dedup_threshold",
@@ -55,6 +57,8 @@ def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int
         help="match score in [0, 1] at or above which an image is contaminated "
         "(default: the index's calibrated threshold, else its embedder's default)",
     )
+    if max_uses_per_image is None:
+        return
     group.add_argument(
         "--max_uses_per_image",
         type=int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 
 from apache_beam.io.filesystems import FileSystems
 
@@ -15,7 +16,6 @@ from dedup.calibration import calibrate, index_images
 from dedup.embedders import EMBEDDERS, embedder_from_spec
 from dedup.embedders.perceptual import HASHES
 from dedup.index import INDEX_TYPES
-from dedup.video_frames import FrameRules
 from dedup.views import VIEW_SETS
 from pipelines.decontamination import load_index
 
@@ -107,7 +107,7 @@ def _run_build(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not sources:
         raise ValueError("give at least one --benchmark or a --benchmarks YAML file")
     embedder = embedder_from_spec(_embedder_spec(args))
-    frames = FrameRules(fps=args.video_fps, max_frames=args.max_frames, max_side=BENCHMARK_FRAMES.max_side)
+    frames = replace(BENCHMARK_FRAMES, fps=args.video_fps, max_frames=args.max_frames)
     started = time.monotonic()
     index, counts = build_index(sources, embedder, args.views, args.index_type, frames, args.workers)
     index.save(args.output, open_file=FileSystems.create)

