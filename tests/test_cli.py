@@ -3,8 +3,10 @@ import shutil
 import subprocess
 
 import pytest
+import webdataset as wds
 
 from pipelines.cli import build_parser, main
+from schemas.samples import validate_sample
 
 
 def subcommand_names() -> list[str]:
@@ -49,5 +51,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
         ["aspect_ratio", "single_colour", "contaminated"] + ["ok"] * 6
     )
     assert (output / "input" / "demo.warc.gz").stat().st_size > 1000
-    assert (output / "site" / "media" / "flamingo-clip.mp4").stat().st_size > 1000
+    (clip,) = list(wds.WebDataset(str(output / "video" / "shard-00000-of-00001.tar"), shardshuffle=False))
+    assert validate_sample(clip) == [] and len([name for name in clip if name.endswith(".jpg")]) == 4  # a 4 s clip
+    assert json.loads(clip["json"])["text_source"] == "figcaption"
+    assert summary["video"]["clips"] == 1
     assert "curate demo: finished" in capsys.readouterr().out

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from dedup.video_frames import FrameRules
 from pipelines import job
+from pipelines.decontamination import DecontaminationConfig
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
 from pipelines.m3w.command import add_input_arguments, input_config_from_args
 from pipelines.options import new_pipeline
-from pipelines.readers.inputs import ReadPages, check_inputs_exist
+from pipelines.readers.inputs import InputConfig, ReadPages, check_inputs_exist
 from pipelines.readers.url_list import read_url_list
 from pipelines.rejects import REJECTS
 from pipelines.sinks.shards import WriteShards
@@ -117,39 +120,71 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         raise ValueError("give --input (web pages) or --video_list (url, text table), or both")
     if args.fps <= 0 or args.max_frames < 1:
         raise ValueError("--fps must be positive and --max_frames at least 1")
-    pipeline = new_pipeline(beam_args)
-    sources, rejects = [], []
-    if args.input:
-        read = pipeline | "ReadPages" >> ReadPages(input_config_from_args(args))
-        sources.append(read["pages"] | "PageVideos" >> beam.FlatMap(page_videos))
-        rejects.append(read[REJECTS])
     if args.video_list:
         check_inputs_exist(args.video_list)
-        url_column, text_column = args.url_column, args.text_column
+    videos = VideoJob(
+        download=download_config_from_args(args),
+        clips=clip_rules_from_args(args),
+        decontamination=decontamination_from_args(args),
+        threads=args.video_threads,
+    )
+    inputs = input_config_from_args(args) if args.input else None
+    lists = VideoLists(tuple(args.video_list), args.url_column, args.text_column)
+    stats = run_video(inputs, lists, videos, args.output, args.num_shards, beam_args)
+    print_video_summary(stats, args.output)
+    return 0
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    download: DownloadConfig
+    clips: ClipRules
+    decontamination: DecontaminationConfig | None = None
+    threads: int = DEFAULT_THREADS
+
+
+@dataclass(frozen=True)
+class VideoLists:
+    paths: tuple[str, ...] = ()
+    url_column: str = "url"
+    text_column: str = "text"
+
+    def candidates(self, path: str) -> Iterator[VideoCandidate]:
+        for url, text in read_url_list(path, url_column=self.url_column, text_column=self.text_column):
+            yield VideoCandidate(url, (text or "").strip(), "list")
+
+
+def run_video(
+    inputs: InputConfig | None,
+    lists: VideoLists,
+    job_config: VideoJob,
+    output: str,
+    num_shards: int,
+    beam_args: list[str],
+) -> dict:
+    """The VTP job: videos of the pages in `inputs` and of the lists -> OUTPUT/video/shard-*.tar."""
+    pipeline = new_pipeline(beam_args)
+    sources, rejects = [], []
+    if inputs is not None:
+        read = pipeline | "ReadPages" >> ReadPages(inputs)
+        sources.append(read["pages"] | "PageVideos" >> beam.FlatMap(page_videos))
+        rejects.append(read[REJECTS])
+    if lists.paths:
         sources.append(
-            pipeline
-            | "VideoLists" >> beam.Create(args.video_list)
-            | "ReadVideoLists"
-            >> beam.FlatMap(
-                lambda path: (
-                    VideoCandidate(url, (text or "").strip(), "list")
-                    for url, text in read_url_list(path, url_column=url_column, text_column=text_column)
-                )
-            )
+            pipeline | "VideoLists" >> beam.Create(lists.paths) | "ReadVideoLists" >> beam.FlatMap(lists.candidates)
         )
     built = (sources | "AllCandidates" >> beam.Flatten()) | "Videos" >> BuildVideoPairs(
-        download_config_from_args(args), clip_rules_from_args(args), decontamination_from_args(args), args.video_threads
+        job_config.download, job_config.clips, job_config.decontamination, job_config.threads
     )
     _ = (
         built["clips"]
         | "ToSamples" >> beam.MapTuple(video_to_sample)
-        | "WriteShards" >> WriteShards(FileSystems.join(args.output, VIDEO_DIR, "shard"), args.num_shards)
+        | "WriteShards" >> WriteShards(FileSystems.join(output, VIDEO_DIR, "shard"), num_shards)
     )
-    job.write_rejects([*rejects, built[REJECTS]] | "AllRejects" >> beam.Flatten(), args.output, "video")
+    job.write_rejects([*rejects, built[REJECTS]] | "AllRejects" >> beam.Flatten(), output, "video")
     stats = job.stats_from_counters(job.run(pipeline))
-    job.write_stats(args.output, stats)
-    print_video_summary(stats, args.output)
-    return 0
+    job.write_stats(output, stats)
+    return stats
 
 
 def print_video_summary(stats: dict, output: str) -> None:
