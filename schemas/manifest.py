@@ -18,8 +18,8 @@ MANIFEST_SCHEMA = pa.schema(
         pa.field("image_count", pa.int32(), nullable=False),  # images, or frames for video
         pa.field("text_chars", pa.int64(), nullable=False),
         pa.field("token_estimate", pa.int64(), nullable=False),
-        pa.field("dedup_max_score", pa.float32()),
-        pa.field("contaminated", pa.bool_(), nullable=False),
+        pa.field("dedup_max_score", pa.float32()),  # best benchmark match of its images/frames; null: not searched
+        pa.field("dedup_checked", pa.bool_(), nullable=False),  # were its images searched against an index
     ],
     metadata={b"format_version": str(FORMAT_VERSION).encode()},
 )
@@ -28,6 +28,9 @@ MANIFEST_SCHEMA = pa.schema(
 def empty_stats() -> dict:
     """The shape of stats.json: counts per stage, drops per reason, contamination per benchmark."""
     return {"format_version": FORMAT_VERSION, "stages": {}, "drops": {}, "contamination": {}, "sizes": {}}
+
+
+MANIFEST_PARTS_DIR = "_manifest_parts"  # one parquet per shard while a job runs, merged at its end
 
 
 def estimate_tokens(text: str) -> int:

@@ -166,7 +166,7 @@ def test_pair_kind_is_checked():
 
 def test_manifest_schema_carries_the_version():
     assert MANIFEST_SCHEMA.metadata[b"format_version"] == str(FORMAT_VERSION).encode()
-    assert {"key", "shard", "offset", "size", "image_count", "token_estimate", "contaminated"} <= set(
+    assert {"key", "shard", "offset", "size", "image_count", "token_estimate", "dedup_checked"} <= set(
         MANIFEST_SCHEMA.names
     )
     assert estimate_tokens("") == 0 and estimate_tokens("abcd" * 10) == 10
