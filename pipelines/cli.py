@@ -6,13 +6,15 @@ import argparse
 import logging
 import sys
 
+from pipelines import shards_commands
 from pipelines.demo import command as demo_command
 from pipelines.index import command as index_command
 from pipelines.m3w import command as m3w_command
 from pipelines.pairs import command as pairs_command
+from pipelines.run import command as run_command
 from pipelines.video import command as video_command
 
-COMMANDS = [demo_command, m3w_command, pairs_command, video_command, index_command]
+COMMANDS = [demo_command, run_command, m3w_command, pairs_command, video_command, index_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subcommands)
+    shards_commands.add_parsers(subcommands)
     return parser
 
 
@@ -34,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
     try:
         return args.run(args, beam_args) or 0
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError) as error:  # bad input: the message names it and says why
         print(f"curate {args.command}: {error}", file=sys.stderr)
         return 2
 

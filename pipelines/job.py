@@ -53,16 +53,6 @@ def stats_from_counters(job_counters: dict[str, dict[str, int]]) -> dict:
     return stats
 
 
-def merge_stats(*all_stats: dict) -> dict:
-    """One stats.json for jobs run one after another on the same input (their shared stages, such as
-    the WARC reader's, count the same things and are taken once)."""
-    stages: dict[str, dict[str, int]] = {}
-    for stats in all_stats:
-        for stage, names in stats["stages"].items():
-            stages.setdefault(stage, {}).update(names)
-    return stats_from_counters(stages)
-
-
 def write_stats(output: str, stats: dict) -> str:
     path = FileSystems.join(output, STATS_FILE)
     with FileSystems.create(path) as out:

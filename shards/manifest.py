@@ -30,7 +30,7 @@ def manifest_row(sample: Sample, shard: str, entry: SampleEntry) -> dict[str, An
         "shard": shard,
         "offset": entry.offset,
         "size": entry.size,
-        "image_count": sum(1 for name in sample if name.endswith(".jpg")),
+        "image_count": sum(1 for name in sample if name == "jpg" or name.endswith(".jpg")),
         "text_chars": len(text or ""),
         "token_estimate": estimate_tokens(text or ""),
         "dedup_max_score": max((s for s in scores if s is not None), default=None),

@@ -13,7 +13,6 @@ from typing import IO
 from schemas.samples import Sample
 
 Opener = Callable[[str], IO[bytes]]
-SAMPLE_KINDS_DIRS: tuple[str, ...] = ("m3w", "pairs", "video")
 
 
 class BrokenShard(ValueError):
@@ -26,21 +25,30 @@ def _local(path: str) -> IO[bytes]:
 
 def iter_samples(path: str, open_file: Opener = _local) -> Iterator[Sample]:
     """Samples of a shard in file order, grouped as webdataset groups them (key = name up to its first dot)."""
+    for sample, _, _ in iter_entries(path, open_file):
+        yield sample
+
+
+def iter_entries(path: str, open_file: Opener = _local) -> Iterator[tuple[Sample, int, int]]:
+    """(sample, offset of its first header, bytes it spans) for each sample of a shard, in file order."""
     with open_file(path) as handle:
         try:
             with tarfile.open(fileobj=handle, mode="r|") as tar:
                 sample: Sample = {}
+                start = end = 0
                 for member in tar:
                     if not member.isfile():
                         continue
                     key, _, extension = posixpath.basename(member.name).partition(".")
                     if sample and sample["__key__"] != key:
-                        yield sample
+                        yield sample, start, end - start
                         sample = {}
-                    sample.setdefault("__key__", key)
+                    if not sample:
+                        sample["__key__"], start = key, member.offset
                     sample[extension] = tar.extractfile(member).read()
+                    end = member.offset_data + -(-member.size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
                 if sample:
-                    yield sample
+                    yield sample, start, end - start
         except (tarfile.TarError, EOFError, OSError) as error:
             raise BrokenShard(f"{path}: not a readable tar ({error})") from error
 

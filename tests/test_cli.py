@@ -35,9 +35,12 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert summary["warc"]["pages_crawled"] == 7
     assert summary["warc"]["records"]["html_response"] == 7
     assert summary["m3w"]["documents_out"] == 5
-    documents = [
-        json.loads(line) for path in (output / "m3w").glob("*.jsonl") for line in path.read_text().splitlines()
-    ]
+
+    def read(kind_dir: str) -> list[dict]:
+        shards = sorted(str(path) for path in (output / kind_dir).glob("shard-*.tar"))
+        return list(wds.WebDataset(shards, shardshuffle=False))  # plain webdataset, no project code
+
+    documents = [json.loads(sample["json"]) for sample in read("m3w")]
     images = [s for doc in documents for s in doc["segments"] if s["type"] == "image"]
     # the flat grey and the thin strip fail the image rules; photo1 is a copy of the demo benchmark's image
     assert len(documents) == 5 and len(images) == 6
@@ -50,9 +53,13 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert sorted(s["status"] for s in statuses) == sorted(
         ["aspect_ratio", "single_colour", "contaminated"] + ["ok"] * 6
     )
-    assert (output / "input" / "demo.warc.gz").stat().st_size > 1000
-    (clip,) = list(wds.WebDataset(str(output / "video" / "shard-00000-of-00001.tar"), shardshuffle=False))
+    pairs = read("pairs")
+    assert len(pairs) == 7 and all(validate_sample(sample) == [] for sample in pairs)
+    (clip,) = read("video")
     assert validate_sample(clip) == [] and len([name for name in clip if name.endswith(".jpg")]) == 4  # a 4 s clip
     assert json.loads(clip["json"])["text_source"] == "figcaption"
-    assert summary["video"]["clips"] == 1
+    assert summary["sizes"]["video"]["samples"] == 1 and summary["sizes"]["m3w"]["images"] == 6
     assert "curate demo: finished" in capsys.readouterr().out
+    assert main(["verify", str(output)]) == 0
+    assert main(["inspect", str(output)]) == 0
+    assert "m3w           5 samples" in capsys.readouterr().out

@@ -8,7 +8,6 @@ import shutil
 import time
 from pathlib import Path
 
-from pipelines import job
 from pipelines.decontamination import DecontaminationConfig
 from pipelines.demo.benchmark import build_demo_index
 from pipelines.demo.crawl import crawl_to_warc
@@ -17,11 +16,11 @@ from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.images.stage import ImageStage
 from pipelines.local_server import LocalServer
-from pipelines.m3w.command import print_m3w_summary, run_m3w
-from pipelines.m3w.document import M3WConfig
 from pipelines.readers.inputs import InputConfig
+from pipelines.run.command import print_run_summary, run_all
+from pipelines.run.dag import RunConfig
 from pipelines.video.clips import ClipRules
-from pipelines.video.command import VideoJob, VideoLists, run_video
+from pipelines.video.command import VideoJob
 from pipelines.video.download import DownloadConfig
 
 
@@ -52,28 +51,22 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         inputs = InputConfig(patterns=(str(warc_path),), fetch=fetch)
         index = build_demo_index(site.root, site.images[1], output / "benchmark")
         images = ImageStage(decontamination=DecontaminationConfig(index))
-        stats = run_m3w(inputs, M3WConfig(), str(output), 2, beam_args, images=images)
         videos = VideoJob(DownloadConfig(addresses=fetch.addresses), ClipRules(), images.decontamination)
-        video_stats = run_video(inputs, VideoLists(), videos, str(output), 1, beam_args)
-    stats = job.merge_stats(stats, video_stats)
-    job.write_stats(str(output), stats)
+        config = RunConfig(inputs=inputs, output=str(output), fetch=fetch, images=images, videos=videos)
+        stats = run_all(config, beam_args)
 
     summary = {
         "site": {"pages": len(site.pages), "images": len(site.images), "videos": 1, "served_at": server.url},
         "warc": {"path": str(warc_path), "pages_crawled": len(crawled), "records": stats["stages"].get("warc", {})},
         "m3w": stats["stages"].get("m3w", {}),
-        "video": stats["stages"].get("video", {}),
+        "sizes": stats["sizes"],
         "contamination": stats["contamination"],
         "seconds": round(time.monotonic() - started, 1),
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
     _print_summary(summary, output)
-    print("  M3W documents   -> m3w/*.jsonl, rejects/, stats.json")
-    print_m3w_summary(stats)
-    video = summary["video"]
-    print(
-        f"  video clips     -> video/shard-*.tar: {video.get('clips', 0)} clip(s) from {video.get('videos_ok', 0)} video(s)"
-    )
+    print_run_summary(stats, str(output))
+    print(f"  inspect it with: curate inspect {output}   curate verify {output}   curate report {output}")
     return 0
 
 

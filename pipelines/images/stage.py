@@ -86,10 +86,31 @@ class FetchDocumentImages(beam.PTransform):
         self.batch_size = batch_size
 
     def expand(self, documents):
-        uses = documents | "UsesByUrl" >> beam.FlatMap(lambda doc: ((image.url, doc.doc_id) for image in doc.images))
-        urls = documents | "ImageUrls" >> beam.FlatMap(lambda doc: {image.url for image in doc.images})
+        urls = documents | "ImageUrls" >> beam.FlatMap(document_image_urls)
         results = urls | "Fetch" >> FetchCleanImages(self.fetch, self.stage, self.batch_size)
-        results = {"uses": uses, "results": results} | "RepetitionRule" >> MarkRepeatedImages(self.stage.repetition)
+        return {"documents": documents, "results": results} | "Attach" >> AttachDocumentImages(
+            self.stage.repetition, self.keep_documents_without_images
+        )
+
+
+def document_image_urls(document: InterleavedDocument) -> set[str]:
+    return {image.url for image in document.images}
+
+
+class AttachDocumentImages(beam.PTransform):
+    """{"documents", "results": ImageResult for (at least) their image URLs} -> the documents with
+    their good images, as FetchDocumentImages returns them; results may be shared with other users
+    (the pairs of `curate run`), the repetition rule counts documents only."""
+
+    def __init__(self, repetition: RepetitionRules, keep_documents_without_images: bool = False) -> None:
+        super().__init__()
+        self.repetition = repetition
+        self.keep_documents_without_images = keep_documents_without_images
+
+    def expand(self, inputs):
+        documents = inputs["documents"]
+        uses = documents | "UsesByUrl" >> beam.FlatMap(lambda doc: ((image.url, doc.doc_id) for image in doc.images))
+        results = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
         per_document = (
             {"uses": uses, "result": results | "ResultByUrl" >> beam.Map(lambda r: (r.url, r))}
             | "JoinByUrl" >> beam.CoGroupByKey()

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import apache_beam as beam
 
+from dedup.corpus import RepetitionRules
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.filters.image_urls import ImageUrlRules
 from pipelines.images.repetition import MarkRepeatedImages
@@ -85,14 +86,12 @@ class _AttachImage(beam.DoFn):
             yield replace(pair, info=result.info()), result.image.jpeg
 
 
-class BuildPairs(beam.PTransform):
-    """Candidate pairs -> {"pairs": (ImageTextPair, JPEG bytes), "results": ImageResult, "rejects"}."""
+class SelectPairs(beam.PTransform):
+    """Candidate pairs -> {"pairs": those passing the caption rules and the shared-caption rule, "rejects"}."""
 
-    def __init__(self, captions: CaptionRules, fetch: FetchConfig, images: ImageStage) -> None:
+    def __init__(self, captions: CaptionRules) -> None:
         super().__init__()
         self.captions = captions
-        self.fetch = fetch
-        self.images = images
 
     def expand(self, candidates):
         filtered = candidates | "CaptionRules" >> beam.ParDo(FilterCaptions(self.captions)).with_outputs(
@@ -105,20 +104,50 @@ class BuildPairs(beam.PTransform):
             | "SharedCaptionRule"
             >> beam.ParDo(_DropShared(self.captions.max_images_per_caption)).with_outputs(REJECTS, main="pairs")
         )
-        fetched = (
-            unshared.pairs
-            | "ImageUrls" >> beam.Map(lambda p: p.url)
-            | "Fetch" >> FetchCleanImages(self.fetch, self.images)
-        )
-        uses = unshared.pairs | "UsesByUrl" >> beam.Map(lambda p: (p.url, p.key))
-        results = {"uses": uses, "results": fetched} | "RepetitionRule" >> MarkRepeatedImages(self.images.repetition)
+        return {"pairs": unshared.pairs, REJECTS: (filtered[REJECTS], unshared[REJECTS]) | "Rejects" >> beam.Flatten()}
+
+
+class AttachPairImages(beam.PTransform):
+    """{"pairs", "results": ImageResult for (at least) their URLs} -> {"pairs": (ImageTextPair, JPEG),
+    "results": the results after the repetition rule, "rejects"}."""
+
+    def __init__(self, repetition: RepetitionRules) -> None:
+        super().__init__()
+        self.repetition = repetition
+
+    def expand(self, inputs):
+        pairs = inputs["pairs"]
+        uses = pairs | "UsesByUrl" >> beam.Map(lambda p: (p.url, p.key))
+        results = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
         attached = (
             {
-                "pairs": unshared.pairs | "PairsByUrl" >> beam.Map(lambda p: (p.url, p)),
+                "pairs": pairs | "PairsByUrl" >> beam.Map(lambda p: (p.url, p)),
                 "result": results | "ResultsByUrl" >> beam.Map(lambda r: (r.url, r)),
             }
             | "JoinByUrl" >> beam.CoGroupByKey()
             | "AttachImages" >> beam.ParDo(_AttachImage()).with_outputs(REJECTS, main="pairs")
         )
-        rejects = (filtered[REJECTS], unshared[REJECTS], attached[REJECTS]) | "PairRejects" >> beam.Flatten()
-        return {"pairs": attached.pairs, "results": results, REJECTS: rejects}
+        return {"pairs": attached.pairs, "results": results, REJECTS: attached[REJECTS]}
+
+
+class BuildPairs(beam.PTransform):
+    """Candidate pairs -> {"pairs": (ImageTextPair, JPEG bytes), "results": ImageResult, "rejects"}."""
+
+    def __init__(self, captions: CaptionRules, fetch: FetchConfig, images: ImageStage) -> None:
+        super().__init__()
+        self.captions = captions
+        self.fetch = fetch
+        self.images = images
+
+    def expand(self, candidates):
+        selected = candidates | "Select" >> SelectPairs(self.captions)
+        fetched = (
+            selected["pairs"]
+            | "ImageUrls" >> beam.Map(lambda p: p.url)
+            | "Fetch" >> FetchCleanImages(self.fetch, self.images)
+        )
+        attached = {"pairs": selected["pairs"], "results": fetched} | "Attach" >> AttachPairImages(
+            self.images.repetition
+        )
+        rejects = (selected[REJECTS], attached[REJECTS]) | "PairRejects" >> beam.Flatten()
+        return {"pairs": attached["pairs"], "results": attached["results"], REJECTS: rejects}

@@ -8,13 +8,13 @@ partial file behind. Works on every runner, since the files are written from our
 from __future__ import annotations
 
 import json
-import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
+
+from pipelines.sinks.atomic import atomic_file
 
 ToRecord = Callable[[Any], tuple[str, dict]]
 
@@ -56,11 +56,7 @@ class _WriteShard(beam.DoFn):
     def process(self, shard_and_lines: tuple[int, Iterable[tuple[str, str]]]) -> Iterator[str]:
         shard, lines = shard_and_lines
         path = f"{self.prefix}-{shard:05d}-of-{self.num_shards:05d}.jsonl"
-        temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-        with FileSystems.create(temporary) as out:
+        with atomic_file(path) as out:
             for _, line in sorted(lines):
                 out.write(line.encode("utf-8") + b"\n")
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
-        FileSystems.rename([temporary], [path])
         yield path

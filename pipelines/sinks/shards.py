@@ -1,62 +1,120 @@
 """webdataset shards as a Beam sink, written from our own DoFn through FileSystems (local, gs://, s3://).
 
-Samples go to a fixed number of shards by a stable hash of their key, each shard's samples sorted by
-key, so reruns write byte-identical shards with the same names. A shard is written under a
-temporary name and renamed into place: a retried bundle never leaves a partial or duplicate shard.
+The number of shards follows from the data: enough that none holds more than `target_bytes` or
+`target_samples` on average (or exactly `num_shards` when given). Samples go to a shard by a stable
+hash of their key, each shard's samples sorted by key, so a rerun on the same input writes
+byte-identical shards under the same names. Each shard, and the manifest part that lists its
+samples, is written under a temporary name and renamed into place: a retried bundle never leaves a
+partial or duplicate shard.
+
+    OUTPUT/KIND/shard-SSSSS-of-NNNNN.tar
+    OUTPUT/_manifest_parts/KIND-shard-SSSSS-of-NNNNN.parquet   (merged into manifest.parquet at the end)
 """
 
 from __future__ import annotations
 
-import uuid
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.sinks.atomic import atomic_file
 from pipelines.sinks.jsonl import shard_of
+from schemas.manifest import MANIFEST_PARTS_DIR
 from schemas.samples import Sample
-from shards.tar_writer import SampleEntry, write_samples
+from shards.manifest import manifest_row, rows_to_parquet
+from shards.tar_writer import write_samples
+
+DEFAULT_TARGET_BYTES = 256 * 1024 * 1024  # webdataset's usual shard size is a few hundred MB
+TAR_OVERHEAD = 1024  # a header block per member and padding, roughly, per sample
 
 
 @dataclass(frozen=True)
 class ShardWritten:
-    path: str
-    entries: list[SampleEntry]
+    kind_dir: str
+    name: str  # relative to the output folder
+    samples: int
+    bytes: int
+
+
+def sample_bytes(sample: Sample) -> int:
+    return TAR_OVERHEAD + sum(len(value) for name, value in sample.items() if not name.startswith("__"))
+
+
+def shard_count(samples: int, total_bytes: int, target_bytes: int | None, target_samples: int | None) -> int:
+    wanted = [1]
+    if target_bytes:
+        wanted.append(math.ceil(total_bytes / target_bytes))
+    if target_samples:
+        wanted.append(math.ceil(samples / target_samples))
+    return max(wanted)
 
 
 class WriteShards(beam.PTransform):
-    """Samples -> `{prefix}-SSSSS-of-NNNNN.tar`; outputs a ShardWritten per shard."""
+    """Samples -> `OUTPUT/KIND_DIR/shard-SSSSS-of-NNNNN.tar` + their manifest parts; outputs ShardWritten."""
 
-    def __init__(self, prefix: str, num_shards: int) -> None:
+    def __init__(
+        self,
+        output: str,
+        kind_dir: str,
+        target_bytes: int | None = DEFAULT_TARGET_BYTES,
+        target_samples: int | None = None,
+        num_shards: int | None = None,
+    ) -> None:
         super().__init__()
-        if num_shards < 1:
+        if num_shards is not None and num_shards < 1:
             raise ValueError(f"num_shards must be at least 1, got {num_shards}")
-        self.prefix = prefix
+        self.output = output
+        self.kind_dir = kind_dir
+        self.target_bytes = target_bytes
+        self.target_samples = target_samples
         self.num_shards = num_shards
 
     def expand(self, samples):
-        num_shards = self.num_shards
+        if self.num_shards is not None:
+            count = samples.pipeline | "ShardCount" >> beam.Create([self.num_shards])
+        else:
+            targets = (self.target_bytes, self.target_samples)
+            count = (
+                samples
+                | "CountAndSize" >> beam.Map(lambda s: (1, sample_bytes(s)))
+                | "Totals" >> beam.CombineGlobally(_sum_pairs)
+                | "ShardCount" >> beam.Map(lambda totals: shard_count(*totals, *targets))
+            )
         return (
             samples
-            | "KeyByShard" >> beam.Map(lambda sample: (shard_of(sample["__key__"], num_shards), sample))
+            | "AssignShard" >> beam.Map(_assign, beam.pvalue.AsSingleton(count))
             | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShard(self.prefix, num_shards))
+            | "WriteShard" >> beam.ParDo(_WriteShard(self.output, self.kind_dir))
         )
 
 
-class _WriteShard(beam.DoFn):
-    def __init__(self, prefix: str, num_shards: int) -> None:
-        self.prefix = prefix
-        self.num_shards = num_shards
+def _sum_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    count = size = 0
+    for n, b in pairs:
+        count, size = count + n, size + b
+    return count, size
 
-    def process(self, shard_and_samples: tuple[int, Iterable[Sample]]) -> Iterator[ShardWritten]:
-        shard, samples = shard_and_samples
-        path = f"{self.prefix}-{shard:05d}-of-{self.num_shards:05d}.tar"
-        temporary = f"{path}.tmp-{uuid.uuid4().hex}"
-        with FileSystems.create(temporary) as out:
-            entries = write_samples(sorted(samples, key=lambda sample: sample["__key__"]), out)
-        if FileSystems.exists(path):
-            FileSystems.delete([path])
-        FileSystems.rename([temporary], [path])
-        yield ShardWritten(path, entries)
+
+def _assign(sample: Sample, num_shards: int) -> tuple[tuple[int, int], Sample]:
+    return (shard_of(sample["__key__"], num_shards), num_shards), sample
+
+
+class _WriteShard(beam.DoFn):
+    def __init__(self, output: str, kind_dir: str) -> None:
+        self.output = output
+        self.kind_dir = kind_dir
+
+    def process(self, shard_and_samples: tuple[tuple[int, int], Iterable[Sample]]) -> Iterator[ShardWritten]:
+        (shard, num_shards), samples = shard_and_samples
+        stem = f"shard-{shard:05d}-of-{num_shards:05d}"
+        name = f"{self.kind_dir}/{stem}.tar"
+        ordered = sorted(samples, key=lambda sample: sample["__key__"])
+        with atomic_file(FileSystems.join(self.output, self.kind_dir, f"{stem}.tar")) as out:
+            entries = write_samples(ordered, out)
+        rows = [manifest_row(sample, name, entry) for sample, entry in zip(ordered, entries, strict=True)]
+        with atomic_file(FileSystems.join(self.output, MANIFEST_PARTS_DIR, f"{self.kind_dir}-{stem}.parquet")) as out:
+            out.write(rows_to_parquet(rows))
+        yield ShardWritten(self.kind_dir, name, len(rows), sum(entry.size for entry in entries))

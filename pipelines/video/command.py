@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
 from dedup.video_frames import FrameRules
 from pipelines import job
@@ -16,6 +15,7 @@ from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_arg
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
 from pipelines.m3w.command import add_input_arguments, input_config_from_args
 from pipelines.options import new_pipeline
+from pipelines.outputs import finish_output, prepare_output
 from pipelines.readers.inputs import InputConfig, ReadPages, check_inputs_exist
 from pipelines.readers.url_list import read_url_list
 from pipelines.rejects import REJECTS
@@ -163,6 +163,7 @@ def run_video(
     beam_args: list[str],
 ) -> dict:
     """The VTP job: videos of the pages in `inputs` and of the lists -> OUTPUT/video/shard-*.tar."""
+    prepare_output(output)
     pipeline = new_pipeline(beam_args)
     sources, rejects = [], []
     if inputs is not None:
@@ -179,10 +180,11 @@ def run_video(
     _ = (
         built["clips"]
         | "ToSamples" >> beam.MapTuple(video_to_sample)
-        | "WriteShards" >> WriteShards(FileSystems.join(output, VIDEO_DIR, "shard"), num_shards)
+        | "WriteShards" >> WriteShards(output, VIDEO_DIR, num_shards=num_shards)
     )
     job.write_rejects([*rejects, built[REJECTS]] | "AllRejects" >> beam.Flatten(), output, "video")
     stats = job.stats_from_counters(job.run(pipeline))
+    stats["sizes"] = finish_output(output)
     job.write_stats(output, stats)
     return stats
 

@@ -1,0 +1,75 @@
+"""The driver's side of an output folder: clear what a crashed run left before a job, and after it
+merge the manifest parts into `manifest.parquet`, remove shards no longer listed (a rerun with
+fewer shards) and stray temporary files, and measure the sizes for stats.json."""
+
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+from pipelines.sinks.atomic import atomic_file
+from schemas.manifest import MANIFEST_FILE, MANIFEST_PARTS_DIR
+from shards.manifest import merge_parts
+
+SHARD_DIRS: tuple[str, ...] = ("m3w", "pairs", "video")
+
+
+def prepare_output(output: str) -> None:
+    """Manifest parts of an earlier, unfinished run would be merged with this run's: remove them."""
+    _delete_matching(FileSystems.join(output, MANIFEST_PARTS_DIR, "*"))
+
+
+def finish_output(output: str) -> dict:
+    """Merge the manifest and tidy the shard folders; returns the `sizes` section of stats.json."""
+    parts = [m.path for m in _matches(FileSystems.join(output, MANIFEST_PARTS_DIR, "*.parquet"))]
+    manifest = merge_parts(_read(path) for path in sorted(parts))
+    with atomic_file(FileSystems.join(output, MANIFEST_FILE)) as out:
+        pq.write_table(manifest, out)
+    listed = {FileSystems.join(output, shard) for shard in manifest.column("shard").to_pylist()}
+    for kind_dir in SHARD_DIRS:
+        for found in _matches(FileSystems.join(output, kind_dir, "shard-*")):
+            if found.path not in listed:  # a shard of an earlier run with another count, or a temporary file
+                FileSystems.delete([found.path])
+    _delete_matching(FileSystems.join(output, MANIFEST_PARTS_DIR, "*"))
+    return _sizes(manifest)
+
+
+def _sizes(manifest) -> dict:
+    sizes: dict[str, dict[str, int]] = {}
+    for row in (
+        manifest.group_by("kind")
+        .aggregate(
+            [
+                ("key", "count"),
+                ("size", "sum"),
+                ("shard", "count_distinct"),
+                ("image_count", "sum"),
+                ("token_estimate", "sum"),
+            ]
+        )
+        .to_pylist()
+    ):
+        sizes[row["kind"]] = {
+            "samples": row["key_count"],
+            "bytes": row["size_sum"],
+            "shards": row["shard_count_distinct"],
+            "images": row["image_count_sum"],
+            "tokens": row["token_estimate_sum"],
+        }
+    return dict(sorted(sizes.items()))
+
+
+def _matches(pattern: str):
+    result = FileSystems.match([pattern])[0]
+    return result.metadata_list
+
+
+def _delete_matching(pattern: str) -> None:
+    paths = [m.path for m in _matches(pattern)]
+    if paths:
+        FileSystems.delete(paths)
+
+
+def _read(path: str) -> bytes:
+    with FileSystems.open(path) as handle:
+        return handle.read()

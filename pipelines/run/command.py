@@ -1,0 +1,128 @@
+"""`curate run`: the whole curation in one pipeline: M3W documents, image-text pairs and video-text
+pairs from the same pages, images fetched once, decontaminated, deduplicated, written as shards."""
+
+from __future__ import annotations
+
+import argparse
+
+from dedup.corpus import RepetitionRules
+from pipelines import job
+from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
+from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
+from pipelines.m3w.command import add_input_arguments, add_m3w_arguments, input_config_from_args, m3w_config_from_args
+from pipelines.options import new_pipeline
+from pipelines.outputs import finish_output, prepare_output
+from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
+from pipelines.readers.inputs import check_inputs_exist
+from pipelines.run.dag import DATASETS, CurateAll, PairLists, RunConfig, Sharding
+from pipelines.video.command import (
+    VideoJob,
+    VideoLists,
+    add_clip_arguments,
+    add_download_arguments,
+    clip_rules_from_args,
+    download_config_from_args,
+)
+
+MB = 1024 * 1024
+
+
+def add_parser(subcommands) -> None:
+    parser = subcommands.add_parser(
+        "run",
+        help="the whole curation in one pipeline: M3W, pairs and videos -> webdataset shards",
+        description="Reads pages (WARC, HTML, URL lists) and optional pair/video lists, and writes under "
+        "OUTPUT: m3w/, pairs/ and video/ webdataset shards, manifest.parquet (one row per sample), "
+        "stats.json (counts per stage and drop reason, contamination, sizes), rejects/ and images/status-*.jsonl. "
+        "Rerunning on the same input and output rewrites byte-identical shards.",
+    )
+    add_input_arguments(parser, required=False)
+    parser.add_argument("--pairs_list", action="append", default=[], help="CSV/TSV/parquet/JSONL of (url, caption)")
+    parser.add_argument("--caption_column", default="caption", help="caption column of --pairs_list")
+    parser.add_argument("--video_list", action="append", default=[], help="CSV/TSV/parquet/JSONL of (url, text)")
+    parser.add_argument("--text_column", default="text", help="text column of --video_list")
+    parser.add_argument("--output", required=True, help="output folder (any Beam FileSystems path)")
+    parser.add_argument(
+        "--datasets", default=",".join(DATASETS), help="which to build, comma-separated (default: %(default)s)"
+    )
+    add_sharding_arguments(parser)
+    add_m3w_arguments(parser)
+    add_caption_arguments(parser)
+    add_image_arguments(parser)
+    add_dedup_arguments(parser, max_uses_per_image=10)
+    parser.add_argument(
+        "--max_pair_uses_per_image",
+        type=int,
+        default=1000,
+        help="drop images carried by more pairs than this (ALIGN: 1000; 0: off; default: %(default)s)",
+    )
+    add_clip_arguments(parser)
+    add_download_arguments(parser)
+    add_fetch_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def add_sharding_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("shards")
+    group.add_argument("--shard_mb", type=float, default=256, help="target shard size in MB (default: %(default)s)")
+    group.add_argument("--shard_samples", type=int, help="target samples per shard (default: no limit)")
+
+
+def run_config_from_args(args: argparse.Namespace) -> RunConfig:
+    datasets = tuple(name.strip() for name in args.datasets.split(",") if name.strip())
+    unknown = sorted(set(datasets) - set(DATASETS))
+    if unknown or not datasets:
+        raise ValueError(f"--datasets takes some of {', '.join(DATASETS)}; got {args.datasets!r}")
+    if not args.input and not args.pairs_list and not args.video_list:
+        raise ValueError("give --input (web pages), --pairs_list or --video_list")
+    check_inputs_exist([*args.pairs_list, *args.video_list])
+    images = image_stage_from_args(args)
+    return RunConfig(
+        inputs=input_config_from_args(args) if args.input else None,
+        output=args.output,
+        fetch=fetch_config_from_args(args),
+        m3w=m3w_config_from_args(args),
+        captions=caption_rules_from_args(args),
+        images=images,
+        pair_repetition=RepetitionRules(args.max_pair_uses_per_image, images.repetition.near),
+        videos=VideoJob(
+            download=download_config_from_args(args),
+            clips=clip_rules_from_args(args),
+            decontamination=images.decontamination,
+            threads=args.video_threads,
+        ),
+        pair_lists=PairLists(tuple(args.pairs_list), args.url_column, args.caption_column),
+        video_lists=VideoLists(tuple(args.video_list), args.url_column, args.text_column),
+        datasets=datasets,
+        sharding=Sharding(int(args.shard_mb * MB) if args.shard_mb else None, args.shard_samples),
+    )
+
+
+def run(args: argparse.Namespace, beam_args: list[str]) -> int:
+    stats = run_all(run_config_from_args(args), beam_args)
+    print_run_summary(stats, args.output)
+    return 0
+
+
+def run_all(config: RunConfig, beam_args: list[str]) -> dict:
+    prepare_output(config.output)
+    pipeline = new_pipeline(beam_args)
+    rejects = pipeline | "Curate" >> CurateAll(config)
+    job.write_rejects(rejects, config.output, "run")
+    stats = job.stats_from_counters(job.run(pipeline))
+    stats["sizes"] = finish_output(config.output)
+    job.write_stats(config.output, stats)
+    return stats
+
+
+def print_run_summary(stats: dict, output: str) -> None:
+    print(f"curate run: output in {output}")
+    for kind, size in stats["sizes"].items():
+        print(
+            f"  {kind:<6} {size['samples']:>8} samples {size['images']:>8} images/frames "
+            f"{size['bytes'] / MB:>9.1f} MB in {size['shards']} shard(s)"
+        )
+    for benchmark, found in stats["contamination"].items():
+        print(f"  contamination {benchmark}: {found}")
+    for reason, count in sorted(stats["drops"].items(), key=lambda item: -item[1])[:25]:
+        print(f"    dropped {reason:<44} {count}")

@@ -1,0 +1,159 @@
+"""The whole curation as one Beam DAG:
+
+    pages ─┬─ M3W documents ──────────────┐
+           ├─ pair candidates ─ caption rules ─┤─ image URLs ─ fetched once ─ decontamination ─┬─ documents + images ─ m3w/ shards
+           │                                 │                                              └─ pairs + images ───── pairs/ shards
+           └─ videos ─ yt-dlp ─ 1-FPS frames ─ decontamination ─────────────────────────────────────────────────── video/ shards
+
+with the within-corpus repetition rule applied per use (documents, pairs), image status per URL,
+rejects with their reasons, and the manifest parts written beside the shards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+
+from dedup.corpus import RepetitionRules
+from pipelines import job
+from pipelines.fetch.http_client import FetchConfig
+from pipelines.filters.image_urls import ImageUrlRules
+from pipelines.images.stage import AttachDocumentImages, FetchCleanImages, ImageStage, document_image_urls
+from pipelines.m3w.document import M3WConfig
+from pipelines.m3w.transforms import PagesToDocuments
+from pipelines.pairs.candidates import pair
+from pipelines.pairs.captions import CaptionRules
+from pipelines.pairs.transforms import AttachPairImages, ExtractPairs, SelectPairs
+from pipelines.readers.inputs import InputConfig, ReadPages
+from pipelines.readers.url_list import read_url_list
+from pipelines.rejects import REJECTS
+from pipelines.sinks.shards import DEFAULT_TARGET_BYTES, WriteShards
+from pipelines.video.candidates import page_videos
+from pipelines.video.command import VideoJob, VideoLists
+from pipelines.video.transforms import BuildVideoPairs
+from schemas.samples import document_to_sample, pair_to_sample, video_to_sample
+
+DATASETS: tuple[str, ...] = ("m3w", "pairs", "video")
+
+
+@dataclass(frozen=True)
+class PairLists:
+    paths: tuple[str, ...] = ()
+    url_column: str = "url"
+    caption_column: str = "caption"
+
+    def candidates(self, path: str):
+        for url, caption in read_url_list(path, url_column=self.url_column, text_column=self.caption_column):
+            yield pair(url, caption or "", "alt")
+
+
+@dataclass(frozen=True)
+class Sharding:
+    target_bytes: int | None = DEFAULT_TARGET_BYTES
+    target_samples: int | None = None
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    inputs: InputConfig | None  # None: only lists of pairs and videos
+    output: str
+    fetch: FetchConfig  # for images
+    m3w: M3WConfig = field(default_factory=M3WConfig)
+    captions: CaptionRules = field(default_factory=CaptionRules)
+    images: ImageStage = field(default_factory=ImageStage)
+    pair_repetition: RepetitionRules = field(default_factory=lambda: RepetitionRules(max_uses_per_image=1000))
+    videos: VideoJob | None = None  # None: no video dataset
+    pair_lists: PairLists = field(default_factory=PairLists)
+    video_lists: VideoLists = field(default_factory=VideoLists)
+    datasets: tuple[str, ...] = DATASETS
+    sharding: Sharding = field(default_factory=Sharding)
+
+
+class CurateAll(beam.PTransform):
+    """pipeline root -> shards of every dataset kind under config.output; outputs the rejects."""
+
+    def __init__(self, config: RunConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def expand(self, root):
+        config, rejects = self.config, []
+        pages = None
+        if config.inputs is not None:
+            read = root | "ReadPages" >> ReadPages(config.inputs)
+            pages, rejects = read["pages"], [read[REJECTS]]
+        documents = pairs = None
+        if "m3w" in config.datasets and pages is not None:
+            extracted = pages | "M3W" >> PagesToDocuments(config.m3w)
+            documents = extracted["documents"]
+            rejects.append(extracted[REJECTS])
+        if "pairs" in config.datasets and (pages is not None or config.pair_lists.paths):
+            selected = self._pair_candidates(root, pages, config.m3w.images, rejects) | "SelectPairs" >> SelectPairs(
+                config.captions
+            )
+            pairs = selected["pairs"]
+            rejects.append(selected[REJECTS])
+        if documents is not None or pairs is not None:
+            rejects += self._images(documents, pairs)
+        if "video" in config.datasets and config.videos is not None and (pages is not None or config.video_lists.paths):
+            rejects.append(self._videos(root, pages))
+        return rejects | "AllRejects" >> beam.Flatten()
+
+    def _pair_candidates(self, root, pages, url_rules: ImageUrlRules, rejects: list):
+        sources = []
+        if pages is not None:
+            extracted = pages | "ExtractPairs" >> beam.ParDo(ExtractPairs(url_rules)).with_outputs(
+                REJECTS, main="pairs"
+            )
+            sources.append(extracted.pairs)
+            rejects.append(extracted[REJECTS])
+        if self.config.pair_lists.paths:
+            lists = self.config.pair_lists
+            sources.append(
+                root | "PairLists" >> beam.Create(lists.paths) | "ReadPairLists" >> beam.FlatMap(lists.candidates)
+            )
+        return sources | "PairCandidates" >> beam.Flatten()
+
+    def _images(self, documents, pairs) -> list:
+        """Every image URL of documents and pairs fetched once; each dataset then takes its own."""
+        config, urls, rejects = self.config, [], []
+        if documents is not None:
+            urls.append(documents | "DocumentImageUrls" >> beam.FlatMap(document_image_urls))
+        if pairs is not None:
+            urls.append(pairs | "PairImageUrls" >> beam.Map(lambda p: p.url))
+        results = (urls | "AllImageUrls" >> beam.Flatten()) | "Images" >> FetchCleanImages(config.fetch, config.images)
+        job.write_image_status(results, config.output, num_shards=1)
+        if documents is not None:
+            attached = {"documents": documents, "results": results} | "DocumentImages" >> AttachDocumentImages(
+                config.images.repetition, config.m3w.keep_documents_without_images
+            )
+            rejects.append(attached[REJECTS])
+            self._write(attached["documents"] | "DocumentSamples" >> beam.MapTuple(document_to_sample), "m3w")
+        if pairs is not None:
+            attached = {"pairs": pairs, "results": results} | "PairImages" >> AttachPairImages(config.pair_repetition)
+            rejects.append(attached[REJECTS])
+            self._write(attached["pairs"] | "PairSamples" >> beam.MapTuple(pair_to_sample), "pairs")
+        return rejects
+
+    def _videos(self, root, pages):
+        config, sources = self.config, []
+        if pages is not None:
+            sources.append(pages | "PageVideos" >> beam.FlatMap(page_videos))
+        if config.video_lists.paths:
+            lists = config.video_lists
+            sources.append(
+                root | "VideoLists" >> beam.Create(lists.paths) | "ReadVideoLists" >> beam.FlatMap(lists.candidates)
+            )
+        videos = config.videos
+        built = (sources | "VideoCandidates" >> beam.Flatten()) | "Videos" >> BuildVideoPairs(
+            videos.download, videos.clips, videos.decontamination, videos.threads
+        )
+        self._write(built["clips"] | "VideoSamples" >> beam.MapTuple(video_to_sample), "video")
+        return built[REJECTS]
+
+    def _write(self, samples, kind_dir: str) -> None:
+        sharding = self.config.sharding
+        _ = samples | f"Write{kind_dir.title()}Shards" >> WriteShards(
+            self.config.output, kind_dir, sharding.target_bytes, sharding.target_samples
+        )
