@@ -16,7 +16,7 @@ SHARD_DIRS: tuple[str, ...] = ("m3w", "pairs", "video")
 
 def prepare_output(output: str) -> None:
     """Manifest parts of an earlier, unfinished run would be merged with this run's: remove them."""
-    _delete_matching(FileSystems.join(output, MANIFEST_PARTS_DIR, "*"))
+    _delete_parts(output)
 
 
 def finish_output(output: str) -> dict:
@@ -30,7 +30,7 @@ def finish_output(output: str) -> dict:
         for found in _matches(FileSystems.join(output, kind_dir, "shard-*")):
             if found.path not in listed:  # a shard of an earlier run with another count, or a temporary file
                 FileSystems.delete([found.path])
-    _delete_matching(FileSystems.join(output, MANIFEST_PARTS_DIR, "*"))
+    _delete_parts(output)
     return _sizes(manifest)
 
 
@@ -64,10 +64,13 @@ def _matches(pattern: str):
     return result.metadata_list
 
 
-def _delete_matching(pattern: str) -> None:
-    paths = [m.path for m in _matches(pattern)]
-    if paths:
-        FileSystems.delete(paths)
+def _delete_parts(output: str) -> None:
+    parts = FileSystems.join(output, MANIFEST_PARTS_DIR)
+    files = [m.path for m in _matches(FileSystems.join(parts, "*"))]
+    if files:
+        FileSystems.delete(files)
+    if FileSystems.exists(parts):  # a local folder; object stores have no empty folders to remove
+        FileSystems.delete([parts])
 
 
 def _read(path: str) -> bytes:

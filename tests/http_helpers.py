@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,14 +17,21 @@ Route = Callable[[int], tuple[int, dict[str, str], Body]]
 
 
 class ScriptedServer:
-    """Serves `routes` on 127.0.0.1 and records when each path was asked for; unknown paths get 404.
+    """Serves `routes` on 127.0.0.1 and records when each path was asked for; other paths go to
+    `fallback(path)`, or get 404.
 
     `delay` holds a path's answer back that many seconds; `max_in_flight` is the most requests the
     server was ever answering at once.
     """
 
-    def __init__(self, routes: dict[str, Route], delay: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        routes: dict[str, Route],
+        delay: dict[str, float] | None = None,
+        fallback: Callable[[str], tuple[int, dict[str, str], Body]] | None = None,
+    ) -> None:
         self.routes = routes
+        self.fallback = fallback
         self.delay = delay or {}
         self.requests: dict[str, list[float]] = {}
         self.user_agents: list[str] = []
@@ -43,7 +51,12 @@ class ScriptedServer:
                 try:
                     time.sleep(server.delay.get(self.path, 0))
                     route = server.routes.get(self.path)
-                    status, headers, body = route(count) if route else (404, {}, b"missing")
+                    if route:
+                        status, headers, body = route(count)
+                    elif server.fallback:
+                        status, headers, body = server.fallback(self.path)
+                    else:
+                        status, headers, body = 404, {}, b"missing"
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
                         self._answer(status, headers, body)
                 finally:
@@ -91,3 +104,24 @@ def drip(chunks: int, every: float, chunk: bytes = b"x") -> Iterable[bytes]:
     for _ in range(chunks):
         time.sleep(every)
         yield chunk
+
+
+class ImageMirror:
+    """A mirror on 127.0.0.1 that answers every image path with one of `images` (chosen by a hash of
+    the path, so the same URL always gets the same bytes) and every `missing_every`-th path with 404:
+    it stands in for the web hosts of real crawled pages, which tests cannot reach."""
+
+    def __init__(self, images: list[bytes], missing_every: int = 10) -> None:
+        self.images = images
+
+        def answer(path: str) -> tuple[int, dict[str, str], bytes]:
+            digest = int(hashlib.sha1(path.encode()).hexdigest(), 16)
+            if path.endswith("/robots.txt") or digest % missing_every == 0:
+                return 404, {}, b"not here"
+            return 200, {"Content-Type": "application/octet-stream"}, images[digest % len(images)]
+
+        self.server = ScriptedServer({}, fallback=answer)
+        self.url = self.server.url + "/"
+
+    def close(self) -> None:
+        self.server.close()

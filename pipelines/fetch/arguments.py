@@ -46,6 +46,11 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow RFC 1918 / unique-local addresses (refused by default)",
     )
+    group.add_argument(
+        "--fetch_mirror",
+        help="fetch every URL from a mirror laid out as HOST/PATH (wget --force-directories), such as a local copy "
+        "of a crawl's images; records keep the original URLs",
+    )
 
 
 def fetch_config_from_args(args: argparse.Namespace) -> FetchConfig:
@@ -59,4 +64,5 @@ def fetch_config_from_args(args: argparse.Namespace) -> FetchConfig:
         max_concurrent_per_host=args.per_host_concurrency,
         respect_robots=not args.ignore_robots_txt,
         addresses=AddressPolicy(allow_loopback=args.allow_loopback, allow_private=args.allow_private_addresses),
+        mirror=args.fetch_mirror,
     )

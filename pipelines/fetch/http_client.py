@@ -39,6 +39,7 @@ from pipelines.fetch.address_guard import (
     address_refusal,
     check_url,
 )
+from pipelines.fetch.mirror import mirror_url
 from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsCache, robots_token
 
 USER_AGENT = "flamingo-curate/0.1 (+https://github.com/flamingo-curate/flamingo-curate; research data curation)"
@@ -70,6 +71,7 @@ class FetchConfig:
     robots_cache_hosts: int = 10_000
     honour_x_robots_tag: tuple[str, ...] = ("noai", "noimageai")  # X-Robots-Tag directives that opt a URL out
     addresses: AddressPolicy = field(default_factory=AddressPolicy)
+    mirror: str | None = None  # fetch every URL from this mirror instead (pipelines/fetch/mirror.py)
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ class PoliteFetcher:
 
     def fetch(self, url: str) -> FetchResult:
         run = _Run(url, self.config.deadline)
-        current = url
+        current = mirror_url(url, self.config.mirror) if self.config.mirror else url
         for _ in range(self.config.max_redirects + 1):
             refusal = self._refusal(run, current)
             if refusal is not None:

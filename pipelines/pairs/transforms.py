@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import apache_beam as beam
@@ -54,6 +54,20 @@ class FilterCaptions(beam.DoFn):
             yield pair
 
 
+class _OnePerKey(beam.DoFn):
+    """The same image with the same caption on several pages is one pair (the first page by URL)."""
+
+    def __init__(self) -> None:
+        self.counts = Rejects(STAGE)
+
+    def process(self, grouped: tuple[str, Iterable[ImageTextPair]]) -> Iterator[ImageTextPair]:
+        _, pairs = grouped
+        pairs = sorted(pairs, key=lambda p: p.page_url)
+        if len(pairs) > 1:
+            self.counts.count("repeated_pairs_merged", len(pairs) - 1)
+        yield pairs[0]
+
+
 class _DropShared(beam.DoFn):
     def __init__(self, max_images: int) -> None:
         self.max_images = max_images
@@ -97,8 +111,14 @@ class SelectPairs(beam.PTransform):
         filtered = candidates | "CaptionRules" >> beam.ParDo(FilterCaptions(self.captions)).with_outputs(
             REJECTS, main="pairs"
         )
-        unshared = (
+        distinct = (
             filtered.pairs
+            | "ByKey" >> beam.Map(lambda p: (p.key, p))
+            | "GroupByKey" >> beam.GroupByKey()
+            | "OnePerKey" >> beam.ParDo(_OnePerKey())
+        )
+        unshared = (
+            distinct
             | "ByCaption" >> beam.Map(lambda p: (caption_group_key(p.caption), p))
             | "GroupByCaption" >> beam.GroupByKey()
             | "SharedCaptionRule"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.rejects import Rejects
 from pipelines.sinks.atomic import atomic_file
 from pipelines.sinks.jsonl import shard_of
 from schemas.manifest import MANIFEST_PARTS_DIR
@@ -102,16 +103,25 @@ def _assign(sample: Sample, num_shards: int) -> tuple[tuple[int, int], Sample]:
     return (shard_of(sample["__key__"], num_shards), num_shards), sample
 
 
+def _one_per_key(ordered: list[Sample], counts: Rejects) -> list[Sample]:
+    """webdataset merges consecutive members of one key into one sample: a key must appear once."""
+    kept = [sample for i, sample in enumerate(ordered) if i == 0 or sample["__key__"] != ordered[i - 1]["__key__"]]
+    if len(kept) < len(ordered):
+        counts.count("dropped_duplicate_key", len(ordered) - len(kept))
+    return kept
+
+
 class _WriteShard(beam.DoFn):
     def __init__(self, output: str, kind_dir: str) -> None:
         self.output = output
         self.kind_dir = kind_dir
+        self.counts = Rejects(f"{kind_dir}_shards")
 
     def process(self, shard_and_samples: tuple[tuple[int, int], Iterable[Sample]]) -> Iterator[ShardWritten]:
         (shard, num_shards), samples = shard_and_samples
         stem = f"shard-{shard:05d}-of-{num_shards:05d}"
         name = f"{self.kind_dir}/{stem}.tar"
-        ordered = sorted(samples, key=lambda sample: sample["__key__"])
+        ordered = _one_per_key(sorted(samples, key=lambda sample: sample["__key__"]), self.counts)
         with atomic_file(FileSystems.join(self.output, self.kind_dir, f"{stem}.tar")) as out:
             entries = write_samples(ordered, out)
         rows = [manifest_row(sample, name, entry) for sample, entry in zip(ordered, entries, strict=True)]

@@ -1,0 +1,14 @@
+"""Fetching from a mirror: `https://example.org/a/b.jpg?x=1` is asked of `MIRROR/example.org/a/b.jpg?x=1`,
+the layout `wget --force-directories` writes (host, then path). Records keep the original URL; only
+the request goes to the mirror, which is where address rules, robots.txt and politeness then apply."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def mirror_url(url: str, mirror: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]  # never forward credentials
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{mirror.rstrip('/')}/{host}{parts.path or '/'}{query}"

@@ -1,0 +1,121 @@
+"""`curate run` end to end on the real WARCs of ../shared/testdata, their images served from
+127.0.0.1 by a mirror (the original hosts cannot be reached from tests), decontaminated against a
+real index of the benchmark images; then verify, inspect, a rerun, and plain webdataset reading."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import webdataset as wds
+from http_helpers import ImageMirror
+
+from pipelines.cli import main
+from schemas.samples import validate_sample
+
+FAST = ["--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+
+
+@pytest.fixture(scope="module")
+def mirror(testdata: Path):
+    images = testdata / "images"
+    photos = [
+        p
+        for folder in ("darknet", "img2dataset", "coco_cc3m_clipcap", "llava")
+        for p in sorted((images / folder).glob("*.jpg"))
+    ]
+    benchmark = sorted((images / "allennlp_benchmarks" / "gqa").glob("*.jpg"))[:4]
+    server = ImageMirror([p.read_bytes() for p in [*photos, *benchmark]])
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def curated(testdata: Path, mirror: ImageMirror, tmp_path_factory) -> tuple[Path, str]:
+    work = tmp_path_factory.mktemp("run")
+    index = work / "index"
+    bench = testdata / "images" / "allennlp_benchmarks"
+    assert main(["index", "build", "--benchmark", f"folder:media={bench},label=allennlp", "--output", str(index), "--workers", "1"]) == 0  # fmt: skip
+    warcs = testdata / "web" / "warc"
+    args = ["--input", str(warcs / "*.warc.gz"), "--input", str(warcs / "warcio_example-iana.org-chunked.warc"),
+            "--fetch_mirror", mirror.url, "--allow_loopback", "--dedup_index", str(index),
+            "--datasets", "m3w,pairs", "--shard_samples", "8", *FAST]  # fmt: skip
+    output = work / "out"
+    assert main(["run", *args, "--output", str(output)]) == 0
+    return output, args
+
+
+def test_the_run_writes_verified_shards_of_both_datasets(curated, capsys):
+    output, _ = curated
+    stats = json.loads((output / "stats.json").read_text())
+    assert stats["sizes"]["m3w"]["samples"] >= 10 and stats["sizes"]["pair"]["samples"] >= 10
+    assert stats["sizes"]["m3w"]["shards"] >= 2  # --shard_samples 8
+    assert stats["stages"]["warc"]["html_response"] >= 40
+    assert stats["contamination"]["allennlp"]["training_images"] >= 1  # the mirror serves 4 GQA images
+    assert stats["drops"]["images.http_4xx"] >= 1  # and 404s for one path in ten
+    capsys.readouterr()
+    assert main(["verify", str(output)]) == 0
+    assert " problem" not in capsys.readouterr().out
+
+
+def test_plain_webdataset_reads_every_sample(curated):
+    output, _ = curated
+    manifest = pq.read_table(output / "manifest.parquet")
+    shards = sorted(str(p) for p in output.glob("*/shard-*.tar"))
+    samples = list(wds.WebDataset(shards, shardshuffle=False))
+    assert len(samples) == manifest.num_rows
+    assert {s["__key__"] for s in samples} == set(manifest.column("key").to_pylist())
+    for sample in samples:
+        assert validate_sample(sample) == []
+        meta = json.loads(sample["json"])
+        if meta["dataset"] == "m3w":
+            assert meta["text"].count("<image>") == sum(1 for name in sample if name.endswith(".jpg"))
+            assert all(s["info"]["dedup_score"] < 0.9 for s in meta["segments"] if s["type"] == "image")
+
+
+def test_images_keep_their_original_urls(curated, mirror):
+    output, _ = curated
+    statuses = [
+        json.loads(line) for path in (output / "images").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
+    assert statuses and not any(s["url"].startswith(mirror.url) for s in statuses)
+    assert all(s["url"].startswith("http") for s in statuses)
+
+
+def test_a_rerun_rewrites_byte_identical_output(curated):
+    output, args = curated
+    before = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
+    manifest = (output / "manifest.parquet").read_bytes()
+    (output / "m3w" / "shard-00099-of-00100.tar").write_bytes(b"left over from an older run")
+    (output / "m3w" / "shard-00000-of-00002.tar.tmp-dead").write_bytes(b"a crashed writer's temporary file")
+    assert main(["run", *args, "--output", str(output)]) == 0
+    after = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
+    assert after == before and (output / "manifest.parquet").read_bytes() == manifest
+    assert not list(output.glob("m3w/*.tmp-*")) and not (output / "_manifest_parts").exists()
+
+
+def test_verify_finds_damage(curated, tmp_path, capsys):
+    import shutil
+
+    output, _ = curated
+    damaged = tmp_path / "damaged"
+    shutil.copytree(output, damaged)
+    shard = sorted(damaged.glob("pairs/shard-*.tar"))[0]
+    shard.write_bytes(shard.read_bytes()[: len(shard.read_bytes()) // 2])
+    missing = sorted(damaged.glob("m3w/shard-*.tar"))[-1]
+    missing.unlink()
+    capsys.readouterr()
+    assert main(["verify", str(damaged)]) == 1
+    err = capsys.readouterr().err
+    assert "not a readable tar" in err or "samples in the shard" in err
+    assert f"{missing.relative_to(damaged)}: listed in manifest.parquet but missing" in err
+
+
+def test_run_needs_some_input(tmp_path, capsys):
+    assert main(["run", "--output", str(tmp_path)]) == 2
+    assert "give --input" in capsys.readouterr().err
+    assert main(["run", "--input", str(tmp_path / "x.warc"), "--datasets", "m3w,audio", "--output", str(tmp_path)]) == 2
+    assert "--datasets takes some of m3w, pairs, video" in capsys.readouterr().err
