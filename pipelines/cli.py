@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from pipelines import shards_commands
+from pipelines import report_command, shards_commands
 from pipelines.demo import command as demo_command
 from pipelines.index import command as index_command
 from pipelines.m3w import command as m3w_command
@@ -14,7 +14,7 @@ from pipelines.pairs import command as pairs_command
 from pipelines.run import command as run_command
 from pipelines.video import command as video_command
 
-COMMANDS = [demo_command, run_command, m3w_command, pairs_command, video_command, index_command]
+COMMANDS = [demo_command, run_command, m3w_command, pairs_command, video_command, index_command, report_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

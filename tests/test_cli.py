@@ -63,3 +63,5 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert main(["verify", str(output)]) == 0
     assert main(["inspect", str(output)]) == 0
     assert "m3w           5 samples" in capsys.readouterr().out
+    assert main(["report", str(output)]) == 0
+    assert "Flamingos are wading birds" in (output / "report.html").read_text()
