@@ -164,3 +164,11 @@ def test_preset_parameter_counts():
     assert 70e9 < counts["80b-like"]["total"] < 85e9 and 60e9 < counts["80b-like"]["language_model"] < 72e9
     for count in counts.values():
         assert count["trainable"] == count["resampler"] + count["cross_attention"] + count["added_tokens"]
+
+
+def test_trainer_presets_prints_the_counts(capsys):
+    from trainer.cli import main
+
+    assert main(["presets"]) == 0
+    printed = capsys.readouterr().out
+    assert "| 80b-like | 7 |" in printed and "75.41B |" in printed

@@ -6,7 +6,9 @@ import argparse
 import sys
 from importlib.metadata import version
 
-COMMANDS: list = []
+from trainer import presets_command
+
+COMMANDS = [presets_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
