@@ -172,3 +172,50 @@ def test_trainer_presets_prints_the_counts(capsys):
     assert main(["presets"]) == 0
     printed = capsys.readouterr().out
     assert "| 80b-like | 7 |" in printed and "75.41B |" in printed
+
+
+@pytest.fixture(scope="module")
+def llama_folder(tmp_path_factory) -> str:
+    """A tiny random Llama saved the way any Hugging Face checkpoint is, loaded back from disk."""
+    import transformers
+
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(
+        vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=128, initializer_range=0.1,
+    )  # fmt: skip
+    folder = tmp_path_factory.mktemp("llama")
+    transformers.LlamaForCausalLM(config).save_pretrained(folder)
+    return str(folder)
+
+
+def hf_flamingo(folder: str) -> Flamingo:
+    torch.manual_seed(0)
+    return build_flamingo(replace(TINY, language=LanguageConfig(hf_path=folder)))
+
+
+def test_a_hugging_face_llama_under_flamingo_is_unchanged_at_initialisation(llama_folder):
+    import transformers
+
+    model = hf_flamingo(llama_folder)
+    reference = transformers.AutoModelForCausalLM.from_pretrained(llama_folder, local_files_only=True)
+    input_ids, images, media_mask = batch(model)
+    out = model(input_ids, images=images, media_mask=media_mask)
+    embeds = model.added_tokens.embed(input_ids, model.lm)
+    expected = reference(inputs_embeds=embeds).logits
+    torch.testing.assert_close(out.logits[..., : model.lm.vocab_size], expected, rtol=1e-5, atol=1e-5)
+    assert len(model.cross_attention) == 2 and all(not p.requires_grad for p in model.lm.parameters())
+
+
+def test_generation_with_a_hugging_face_cache_matches_full_forwards(llama_folder):
+    model = hf_flamingo(llama_folder)
+    input_ids, images, media_mask = batch(model)
+    open_gates(model, 2.0)
+    prompt = input_ids[:1, :8]
+    generated = model.generate(prompt, images=images[:1], media_mask=media_mask[:1], max_new_tokens=5)
+    sequence = prompt
+    for step in range(generated.shape[1]):
+        logits = model(sequence, images=images[:1], media_mask=media_mask[:1]).logits[:, -1].float()
+        logits[:, model.image_id] = float("-inf")
+        assert generated[0, step] == logits.argmax(dim=-1)[0]
+        sequence = torch.cat([sequence, generated[:, step : step + 1]], dim=1)
