@@ -55,3 +55,9 @@ def _joined(args: list[str]) -> list[str]:
         else:
             out.append(arg)
     return out
+
+
+def refuse_beam_flags(beam_args: list[str]) -> None:
+    """For the subcommands that run no pipeline: a flag they do not know is a mistake, not a Beam option."""
+    if beam_args:
+        raise ValueError(f"unrecognised arguments: {' '.join(beam_args)}")

@@ -6,6 +6,7 @@ import argparse
 
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.options import refuse_beam_flags
 from shards.report import CLIPS_SHOWN, PAIRS_SHOWN, build_report
 
 REPORT_FILE = "report.html"
@@ -32,8 +33,7 @@ def add_parser(subcommands) -> None:
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    if beam_args:
-        raise ValueError(f"unrecognised arguments: {' '.join(beam_args)}")
+    refuse_beam_flags(beam_args)
     html = build_report(args.path, FileSystems.open, samples=args.samples)
     output = args.output or FileSystems.join(args.path, REPORT_FILE)
     with FileSystems.create(output) as out:

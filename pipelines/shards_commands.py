@@ -8,6 +8,7 @@ import sys
 
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.options import refuse_beam_flags
 from pipelines.outputs import SHARD_DIRS
 from shards.inspect import describe_output
 from shards.verify import verify_output
@@ -28,19 +29,14 @@ def add_parsers(subcommands) -> None:
     verify.set_defaults(run=run_verify)
 
 
-def _no_beam_flags(beam_args: list[str]) -> None:
-    if beam_args:
-        raise ValueError(f"unrecognised arguments: {' '.join(beam_args)}")
-
-
 def run_inspect(args: argparse.Namespace, beam_args: list[str]) -> int:
-    _no_beam_flags(beam_args)
+    refuse_beam_flags(beam_args)
     print(describe_output(args.path, FileSystems.open, FileSystems.join, args.samples))
     return 0
 
 
 def run_verify(args: argparse.Namespace, beam_args: list[str]) -> int:
-    _no_beam_flags(beam_args)
+    refuse_beam_flags(beam_args)
     result = verify_output(args.path, shard_files(args.path), FileSystems.open, FileSystems.join)
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)

@@ -18,6 +18,7 @@ from dedup.embedders.perceptual import HASHES
 from dedup.index import INDEX_TYPES
 from dedup.views import VIEW_SETS
 from pipelines.decontamination import load_index
+from pipelines.options import refuse_beam_flags
 
 
 def add_parser(subcommands) -> None:
@@ -94,13 +95,8 @@ def _add_calibrate(actions) -> None:
     calibrate.set_defaults(run=_run_calibrate)
 
 
-def _no_beam_flags(beam_args: list[str]) -> None:
-    if beam_args:
-        raise ValueError(f"unrecognised arguments: {' '.join(beam_args)}")
-
-
 def _run_build(args: argparse.Namespace, beam_args: list[str]) -> int:
-    _no_beam_flags(beam_args)
+    refuse_beam_flags(beam_args)
     sources = [parse_source(text) for text in args.benchmark]
     if args.benchmarks:
         sources += load_sources_file(args.benchmarks)
@@ -134,7 +130,7 @@ def _embedder_spec(args: argparse.Namespace) -> dict:
 
 
 def _run_info(args: argparse.Namespace, beam_args: list[str]) -> int:
-    _no_beam_flags(beam_args)
+    refuse_beam_flags(beam_args)
     index = load_index(args.index)
     info = index.info()
     print(json.dumps({**info, "threshold_in_use": index.threshold}, indent=2, sort_keys=True))
@@ -142,7 +138,7 @@ def _run_info(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def _run_calibrate(args: argparse.Namespace, beam_args: list[str]) -> int:
-    _no_beam_flags(beam_args)
+    refuse_beam_flags(beam_args)
     if not 0.0 < args.target_precision <= 1.0:
         raise ValueError(f"--target_precision must be in (0, 1]; got {args.target_precision}")
     index = load_index(args.index)
