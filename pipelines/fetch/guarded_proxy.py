@@ -1,0 +1,150 @@
+"""An HTTP proxy on 127.0.0.1 that applies the address policy to every connection it makes.
+
+Tools that follow redirects on their own (yt-dlp) are pointed at it, so every request they send,
+redirected ones included, is checked: the target host is resolved, every address it resolves to
+must pass the policy, and the connection goes to the checked address (no second lookup to rebind).
+HTTPS goes through CONNECT tunnels, plain HTTP through absolute-form requests. One proxy serves one
+client for the length of one download; `refusals` says what it turned away.
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from pipelines.fetch.address_guard import AddressPolicy, address_refusal
+
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+     "transfer-encoding", "upgrade"}
+)  # fmt: skip
+CHUNK = 64 << 10
+
+
+class Refused(OSError):
+    pass
+
+
+def guarded_connection(host: str, port: int, policy: AddressPolicy, timeout: float) -> socket.socket:
+    """A TCP connection to `host`, made only if every address it resolves to passes `policy`."""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as error:
+        raise OSError(f"host {host!r} does not resolve ({error})") from error
+    for *_, sockaddr in infos:
+        reason = address_refusal(str(sockaddr[0]), policy)
+        if reason:
+            raise Refused(f"{host}:{port} is, or resolves to, a {reason} address ({sockaddr[0]})")
+    family, kind, proto, _, sockaddr = infos[0]
+    connection = socket.socket(family, kind, proto)
+    connection.settimeout(timeout)
+    connection.connect(sockaddr)
+    return connection
+
+
+class GuardedProxy:
+    def __init__(self, policy: AddressPolicy, timeout: float = 20.0) -> None:
+        self.policy = policy
+        self.timeout = timeout
+        self.refusals: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_CONNECT(self) -> None:
+                host, _, port = self.path.rpartition(":")
+                upstream = proxy._connect(self, host.strip("[]"), int(port or 443))
+                if upstream is None:
+                    return
+                self.send_response(200, "Connection Established")
+                self.end_headers()
+                _relay(self.connection, upstream, proxy.timeout)
+                self.close_connection = True
+
+            def do_GET(self) -> None:
+                proxy._forward(self)
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> GuardedProxy:
+        return self
+
+    def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def _connect(self, handler: BaseHTTPRequestHandler, host: str, port: int) -> socket.socket | None:
+        try:
+            return guarded_connection(host, port, self.policy, self.timeout)
+        except Refused as refused:
+            self.refusals.append(str(refused))
+            handler.send_error(403, f"refused by the address policy: {refused}")
+        except OSError as error:
+            handler.send_error(502, f"cannot reach {host}:{port}: {error}")
+        return None
+
+    def _forward(self, handler: BaseHTTPRequestHandler) -> None:
+        target = urlsplit(handler.path)
+        if target.scheme != "http" or not target.hostname:
+            handler.send_error(400, "absolute http:// URLs only (HTTPS goes through CONNECT)")
+            return
+        upstream = self._connect(handler, target.hostname, target.port or 80)
+        if upstream is None:
+            return
+        connection = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=self.timeout)
+        connection.sock = upstream
+        headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+        try:
+            path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+            connection.request(handler.command, path, headers=headers)
+            response = connection.getresponse()
+            handler.send_response(response.status, response.reason)
+            for name, value in response.getheaders():
+                if name.lower() not in HOP_BY_HOP:
+                    handler.send_header(name, value)
+            handler.send_header("Connection", "close")
+            handler.end_headers()
+            while handler.command != "HEAD" and (chunk := response.read(CHUNK)):
+                handler.wfile.write(chunk)
+        except (OSError, http.client.HTTPException):
+            pass  # the client sees a cut connection, as it would from the origin
+        finally:
+            connection.close()
+            handler.close_connection = True
+
+
+def _relay(client: socket.socket, upstream: socket.socket, timeout: float) -> None:
+    sockets = [client, upstream]
+    try:
+        while True:
+            readable, _, _ = select.select(sockets, [], [], timeout)
+            if not readable:
+                return
+            for source in readable:
+                data = source.recv(CHUNK)
+                if not data:
+                    return
+                (upstream if source is client else client).sendall(data)
+    except OSError:
+        return
+    finally:
+        upstream.close()
