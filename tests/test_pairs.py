@@ -3,12 +3,14 @@
 import json
 
 import pytest
+import webdataset as wds
 
 from pipelines.cli import main
 from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
 from pipelines.local_server import LocalServer
 from pipelines.pairs.captions import CaptionRules, caption_rejection
+from schemas.samples import validate_sample
 
 RULES = CaptionRules()
 FAST = ["--allow_loopback", "--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
@@ -50,7 +52,10 @@ def test_pairs_from_pages_and_from_a_list(tmp_path):
         output = tmp_path / "out"
         assert main(["pairs", "--input", str(warc), "--pairs_list", str(listing), "--output", str(output), *FAST]) == 0
 
-    pairs = {(p["url"].removeprefix(server.url), p["kind"]): p for p in read_jsonl(output / "pairs")}
+    shards = sorted(str(path) for path in (output / "pairs").glob("shard-*.tar"))
+    samples = list(wds.WebDataset(shards, shardshuffle=False))
+    assert all(validate_sample(sample) == [] for sample in samples)
+    pairs = {(p["url"].removeprefix(server.url), p["kind"]): p for p in (json.loads(s["json"]) for s in samples)}
     assert ("img/photo0.jpg", "alt") in pairs and ("img/photo0.jpg", "caption") in pairs  # figure: alt and caption
     assert pairs[("img/photo0.jpg", "caption")]["caption"] == "A flock feeding in the shallow water of the lagoon."
     assert ("img/photo2.jpg", "alt") in pairs  # lazy-loaded

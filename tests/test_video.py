@@ -194,7 +194,7 @@ def test_the_video_job_writes_shards_plain_webdataset_reads(site, tmp_path, test
     listing.write_text("\n".join(rows) + "\n")
     output = tmp_path / "out"
     args = ["video", "--input", str(site_page(site, tmp_path)), "--input_format", "html", "--html_base_url", site.url,
-            "--video_list", str(listing), "--output", str(output), "--num_shards", "2", "--frame_size", "160", *FAST]  # fmt: skip
+            "--video_list", str(listing), "--output", str(output), "--shard_samples", "2", "--frame_size", "160", *FAST]  # fmt: skip
     assert main(args) == 0
 
     samples = list(wds.WebDataset(sorted(str(p) for p in (output / "video").glob("*.tar")), shardshuffle=False))

@@ -20,7 +20,7 @@ from pipelines.readers.inputs import InputConfig
 from pipelines.run.command import print_run_summary, run_all
 from pipelines.run.dag import RunConfig
 from pipelines.video.clips import ClipRules
-from pipelines.video.command import VideoJob
+from pipelines.video.config import VideoJob
 from pipelines.video.download import DownloadConfig
 
 

@@ -8,11 +8,9 @@ from dataclasses import replace
 import apache_beam as beam
 
 from dedup.corpus import RepetitionRules
-from pipelines.fetch.http_client import FetchConfig
 from pipelines.filters.image_urls import ImageUrlRules
 from pipelines.images.repetition import MarkRepeatedImages
 from pipelines.images.results import ImageResult
-from pipelines.images.stage import FetchCleanImages, ImageStage
 from pipelines.pairs.candidates import page_pairs
 from pipelines.pairs.captions import CaptionRules, caption_group_key, caption_rejection
 from pipelines.readers.page import RawPage
@@ -148,26 +146,3 @@ class AttachPairImages(beam.PTransform):
             | "AttachImages" >> beam.ParDo(_AttachImage()).with_outputs(REJECTS, main="pairs")
         )
         return {"pairs": attached.pairs, "results": results, REJECTS: attached[REJECTS]}
-
-
-class BuildPairs(beam.PTransform):
-    """Candidate pairs -> {"pairs": (ImageTextPair, JPEG bytes), "results": ImageResult, "rejects"}."""
-
-    def __init__(self, captions: CaptionRules, fetch: FetchConfig, images: ImageStage) -> None:
-        super().__init__()
-        self.captions = captions
-        self.fetch = fetch
-        self.images = images
-
-    def expand(self, candidates):
-        selected = candidates | "Select" >> SelectPairs(self.captions)
-        fetched = (
-            selected["pairs"]
-            | "ImageUrls" >> beam.Map(lambda p: p.url)
-            | "Fetch" >> FetchCleanImages(self.fetch, self.images)
-        )
-        attached = {"pairs": selected["pairs"], "results": fetched} | "Attach" >> AttachPairImages(
-            self.images.repetition
-        )
-        rejects = (selected[REJECTS], attached[REJECTS]) | "PairRejects" >> beam.Flatten()
-        return {"pairs": attached["pairs"], "results": attached["results"], REJECTS: rejects}

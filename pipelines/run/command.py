@@ -15,14 +15,13 @@ from pipelines.outputs import finish_output, prepare_output
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.dag import DATASETS, CurateAll, PairLists, RunConfig, Sharding
-from pipelines.video.command import (
-    VideoJob,
-    VideoLists,
+from pipelines.video.arguments import (
     add_clip_arguments,
     add_download_arguments,
     clip_rules_from_args,
     download_config_from_args,
 )
+from pipelines.video.config import VideoJob, VideoLists
 
 MB = 1024 * 1024
 
@@ -68,6 +67,10 @@ def add_sharding_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--shard_samples", type=int, help="target samples per shard (default: no limit)")
 
 
+def sharding_from_args(args: argparse.Namespace) -> Sharding:
+    return Sharding(int(args.shard_mb * MB) if args.shard_mb else None, args.shard_samples)
+
+
 def run_config_from_args(args: argparse.Namespace) -> RunConfig:
     datasets = tuple(name.strip() for name in args.datasets.split(",") if name.strip())
     unknown = sorted(set(datasets) - set(DATASETS))
@@ -94,7 +97,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         pair_lists=PairLists(tuple(args.pairs_list), args.url_column, args.caption_column),
         video_lists=VideoLists(tuple(args.video_list), args.url_column, args.text_column),
         datasets=datasets,
-        sharding=Sharding(int(args.shard_mb * MB) if args.shard_mb else None, args.shard_samples),
+        sharding=sharding_from_args(args),
     )
 
 

@@ -30,7 +30,7 @@ from pipelines.readers.url_list import read_url_list
 from pipelines.rejects import REJECTS
 from pipelines.sinks.shards import DEFAULT_TARGET_BYTES, WriteShards
 from pipelines.video.candidates import page_videos
-from pipelines.video.command import VideoJob, VideoLists
+from pipelines.video.config import VideoJob, VideoLists
 from pipelines.video.transforms import BuildVideoPairs
 from schemas.samples import document_to_sample, pair_to_sample, video_to_sample
 
