@@ -115,3 +115,16 @@ def test_a_file_that_is_not_torchscript_is_a_clear_error(tmp_path):
 def test_unknown_embedder_kinds_are_refused():
     with pytest.raises(ValueError, match="unknown embedder 'sift'"):
         embedder_from_spec({"kind": "sift"})
+
+
+def test_open_clip_weights_load_from_a_local_file_even_named_like_a_download_tag(tmp_path, monkeypatch):
+    """ "openai" is also one of open_clip's download tags: a local file of that name must be read, not
+    taken as the tag (HF_HUB_OFFLINE is set, so a download attempt would fail this test)."""
+    import open_clip
+
+    torch.manual_seed(1)
+    reference = open_clip.create_model("ViT-B-32", pretrained=None)
+    torch.save(reference.state_dict(), tmp_path / "openai")
+    monkeypatch.chdir(tmp_path)
+    embedder = OpenClipEmbedder("ViT-B-32", "openai", device="cpu")
+    assert torch.equal(embedder.model.visual.conv1.weight, reference.visual.conv1.weight)

@@ -219,3 +219,18 @@ def test_generation_with_a_hugging_face_cache_matches_full_forwards(llama_folder
         logits[:, model.image_id] = float("-inf")
         assert generated[0, step] == logits.argmax(dim=-1)[0]
         sequence = torch.cat([sequence, generated[:, step : step + 1]], dim=1)
+
+
+def test_the_vision_encoder_loads_local_open_clip_weights(tmp_path):
+    import open_clip
+
+    from trainer.model.vision import VisionConfig, VisionEncoder
+
+    torch.manual_seed(2)
+    reference = open_clip.create_model("ViT-B-32", pretrained=None)
+    torch.save(reference.state_dict(), tmp_path / "vit.pt")
+    encoder = VisionEncoder(VisionConfig(model="ViT-B-32", weights=str(tmp_path / "vit.pt")))
+    assert torch.equal(encoder.tower.conv1.weight, reference.visual.conv1.weight)
+    assert encoder(torch.zeros(1, 3, 224, 224)).shape == (1, 49, 768)  # patch tokens, not the pooled vector
+    with pytest.raises(FileNotFoundError, match="never downloaded"):
+        VisionEncoder(VisionConfig(model="ViT-B-32", weights=str(tmp_path / "missing.pt")))

@@ -57,9 +57,9 @@ class OpenClipEmbedder(_TorchEmbedder):
 
         self.model_name, self.weights = model, weights
         self.device = _device(device)
-        clip = open_clip.create_model(model, pretrained=None, device=self.device)
-        if weights != RANDOM_WEIGHTS:
-            open_clip.load_checkpoint(clip, weights, device=self.device)
+        # An absolute path can never be mistaken for one of open_clip's download tags.
+        local = None if weights == RANDOM_WEIGHTS else os.path.abspath(weights)
+        clip = open_clip.create_model(model, pretrained=local, device=self.device)
         clip.eval().requires_grad_(False)
         self.model = clip
         self.preprocess = open_clip.image_transform(clip.visual.image_size, is_train=False)

@@ -38,9 +38,9 @@ class VisionEncoder(nn.Module):
                     f"vision encoder {config.model}: {where}; weights are never downloaded, give a local "
                     f"open_clip checkpoint (or '{RANDOM_WEIGHTS}' for tests)"
                 )
-            clip = open_clip.create_model(config.model, pretrained=None, device=torch.get_default_device())
-            if config.weights != RANDOM_WEIGHTS:
-                open_clip.load_checkpoint(clip, config.weights)
+            # An absolute path can never be mistaken for one of open_clip's download tags.
+            local = None if config.weights == RANDOM_WEIGHTS else os.path.abspath(config.weights)
+            clip = open_clip.create_model(config.model, pretrained=local, device=torch.get_default_device())
             self.tower = clip.visual
         self.tower.output_tokens = True
         self.width = self.tower.transformer.width
