@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.cli import main
 from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
 from pipelines.local_server import LocalServer
@@ -12,6 +13,7 @@ from pipelines.m3w.command import run_m3w
 from pipelines.m3w.document import M3WConfig
 from pipelines.readers.inputs import InputConfig, check_inputs_exist, input_format
 from schemas import EOC, IMAGE, InterleavedDocument
+from shards.reader import iter_samples
 
 IN_PROCESS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
@@ -102,3 +104,27 @@ def test_inputs_are_checked_before_the_job_starts(tmp_path):
     assert input_format("urls.parquet") == "urls"
     with pytest.raises(ValueError, match="cannot tell its format"):
         input_format("data.bin")
+
+
+def test_fetching_images_writes_verified_shards(tmp_path, capsys):
+    site = build_demo_site(tmp_path / "site")
+    with LocalServer(site.root) as server:
+        warc = tmp_path / "crawl.warc.gz"
+        crawl_to_warc(server.url + "index.html", warc)
+        output = tmp_path / "out"
+        args = [
+            "m3w",
+            "--input",
+            str(warc),
+            "--output",
+            str(output),
+            "--fetch_images",
+            "--allow_loopback",
+            "--per_host_delay=0",
+        ]
+        assert main([*args, *IN_PROCESS]) == 0
+    samples = [s for path in sorted((output / "m3w").glob("shard-*.tar")) for s in iter_samples(str(path))]
+    assert len(samples) == 5 and sum(1 for s in samples for name in s if name.endswith(".jpg")) == 7
+    assert not (output / "pairs").exists() and not (output / "video").exists()  # the M3W dataset only
+    assert main(["verify", str(output)]) == 0
+    assert "5 samples in 1 shard(s): ok" in capsys.readouterr().out

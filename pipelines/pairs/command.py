@@ -8,9 +8,9 @@ import argparse
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
-from pipelines.m3w.command import add_input_arguments, input_config_from_args
 from pipelines.m3w.document import M3WConfig
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
+from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.command import add_sharding_arguments, print_run_summary, run_all, sharding_from_args
 from pipelines.run.dag import PairLists, RunConfig

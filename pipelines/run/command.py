@@ -9,10 +9,11 @@ from dedup.corpus import RepetitionRules
 from pipelines import job
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
-from pipelines.m3w.command import add_input_arguments, add_m3w_arguments, input_config_from_args, m3w_config_from_args
+from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
 from pipelines.outputs import finish_output, prepare_output
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
+from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.dag import DATASETS, CurateAll, PairLists, RunConfig, Sharding
 from pipelines.video.arguments import (

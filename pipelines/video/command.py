@@ -7,7 +7,7 @@ import argparse
 
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
-from pipelines.m3w.command import add_input_arguments, input_config_from_args
+from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.command import add_sharding_arguments, print_run_summary, run_all, sharding_from_args
 from pipelines.run.dag import RunConfig
