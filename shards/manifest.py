@@ -30,12 +30,17 @@ def manifest_row(sample: Sample, shard: str, entry: SampleEntry) -> dict[str, An
         "shard": shard,
         "offset": entry.offset,
         "size": entry.size,
-        "image_count": sum(1 for name in sample if name == "jpg" or name.endswith(".jpg")),
+        "image_count": image_count(sample),
         "text_chars": len(text or ""),
         "token_estimate": estimate_tokens(text or ""),
         "dedup_max_score": max((s for s in scores if s is not None), default=None),
         "dedup_checked": any(s is not None for s in scores),
     }
+
+
+def image_count(sample: Sample) -> int:
+    """Images of a sample: `jpg` for a pair, `{i}.jpg` for a document's images or a clip's frames."""
+    return sum(1 for name in sample if name == "jpg" or name.endswith(".jpg"))
 
 
 def _dedup_scores(meta: dict[str, Any], kind: str) -> list[float | None]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from schemas.manifest import MANIFEST_FILE, STATS_FILE
 from schemas.samples import validate_sample
 from schemas.version import check_format_version
-from shards.manifest import read_manifest
+from shards.manifest import image_count, read_manifest
 from shards.reader import BrokenShard, Opener, iter_entries
 
 MAX_LISTED_PROBLEMS = 50
@@ -68,7 +68,7 @@ def _verify_shard(
             if number >= len(rows):
                 continue
             key, row_offset, row_size, images = rows[number]
-            actual_images = sum(1 for name in sample if name == "jpg" or name.endswith(".jpg"))
+            actual_images = image_count(sample)
             if (sample["__key__"], offset, size, actual_images) != (key, row_offset, row_size, images):
                 result.problem(
                     f"{shard}: sample {number} is {sample['__key__']} at {offset} (+{size}, {actual_images} images); "
