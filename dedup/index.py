@@ -139,12 +139,8 @@ class BenchmarkIndex:
     @classmethod
     def load(cls, directory: str, open_file: Opener | None = None) -> BenchmarkIndex:
         """Read an index folder; `open_file(path)` gives a readable binary file (default: local)."""
-        read = open_file or (lambda path: open(path, "rb"))  # noqa: SIM115 - closed by _read_bytes
-        try:
-            meta = json.loads(_read_bytes(read, _join(directory, META_FILE)))
-        except FileNotFoundError:
-            raise FileNotFoundError(f"{directory!r} is not a benchmark index: it has no {META_FILE}") from None
-        check_format_version(meta.get("format_version"), f"benchmark index {directory}")
+        read = open_file or _local_reader
+        meta = read_meta(directory, read)
         embedder = embedder_from_spec(meta["embedder"])
         raw = np.frombuffer(_read_bytes(read, _join(directory, INDEX_FILE)), dtype=np.uint8)
         index = faiss.deserialize_index_binary(raw) if embedder.binary else faiss.deserialize_index(raw)
@@ -152,6 +148,16 @@ class BenchmarkIndex:
         rows = pq.read_table(io.BytesIO(_read_bytes(read, _join(directory, ROWS_FILE))))
         meta = {key: value for key, value in meta.items() if key not in ("rows", "embedder")}
         return cls(embedder, index, rows, meta)
+
+
+def read_meta(directory: str, open_file: Opener | None = None) -> dict[str, Any]:
+    """An index folder's index.json, its format version checked; the index itself is not read."""
+    try:
+        meta = json.loads(_read_bytes(open_file or _local_reader, _join(directory, META_FILE)))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{directory!r} is not a benchmark index: it has no {META_FILE}") from None
+    check_format_version(meta.get("format_version"), f"benchmark index {directory}")
+    return meta
 
 
 def choose_index_type(rows: int, binary: bool) -> str:
@@ -206,6 +212,10 @@ def _join(directory: str, name: str) -> str:
 def _read_bytes(read: Opener, path: str) -> bytes:
     with read(path) as handle:
         return handle.read()
+
+
+def _local_reader(path: str) -> IO[bytes]:
+    return open(path, "rb")
 
 
 def _local_writer(directory: str) -> Opener:
