@@ -154,6 +154,11 @@ def test_redirects_inside_yt_dlp_obey_the_address_rules(testdata):
     routes = {
         "/to-private.mp4": lambda _: (302, {"Location": "http://10.255.255.1/x.mp4"}, b""),
         "/to-metadata.mp4": lambda _: (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+        "/page.html": lambda _: (
+            200,
+            {"Content-Type": "text/html"},
+            b"<video src='http://10.255.255.1/v.mp4'></video>",
+        ),
         "/hop.mp4": lambda _: (302, {"Location": "/real.mp4"}, b""),
         "/real.mp4": lambda _: (200, {"Content-Type": "video/mp4"}, video),
     }
@@ -161,6 +166,7 @@ def test_redirects_inside_yt_dlp_obey_the_address_rules(testdata):
     try:
         assert reason_for(server.url + "/to-private.mp4") == "blocked_address"
         assert reason_for(server.url + "/to-metadata.mp4") == "blocked_address"
+        assert reason_for(server.url + "/page.html") == "blocked_address"  # a page's media URL, picked by yt-dlp
         clips = download_clips(VideoCandidate(server.url + "/hop.mp4", "Bikes", "list"), LOOPBACK, RULES)
         assert len(clips) == 1 and server.count("/real.mp4") >= 1  # a redirect within the rules is followed
     finally:

@@ -151,13 +151,6 @@ def _check_info(url: str, info: dict[str, Any], config: DownloadConfig) -> None:
     size = _number(info.get("filesize") or info.get("filesize_approx"))
     if size is not None and size > config.max_bytes:
         raise VideoRejected("too_large", f"{url}: {size:g} bytes, over {config.max_bytes}")
-    for media_url in _media_urls(info):
-        _check_address(media_url, config.addresses)
-
-
-def _media_urls(info: dict[str, Any]) -> list[str]:
-    formats = info.get("requested_formats") or [info]
-    return [str(f["url"]) for f in formats if f.get("url")]
 
 
 def _check_address(url: str, policy: AddressPolicy) -> None:
