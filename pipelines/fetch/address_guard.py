@@ -64,6 +64,12 @@ class AddressPolicy:
 def check_url(url: str, policy: AddressPolicy) -> None:
     """Raise BadUrl, UnresolvableHost or BlockedAddress unless `url` may be fetched under `policy`."""
     host, port = _host_and_port(url)
+    checked_addresses(url, host, port, policy)
+
+
+def checked_addresses(url: str, host: str, port: int, policy: AddressPolicy) -> list[tuple]:
+    """getaddrinfo of `host`, once every address it gives has passed `policy`; connect to one of
+    these rather than resolving again. Raises UnresolvableHost or BlockedAddress (naming `url`)."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as error:  # socket.gaierror is an OSError; bad IDNA labels are UnicodeErrors
@@ -74,6 +80,7 @@ def check_url(url: str, policy: AddressPolicy) -> None:
         if reason:
             shown = host if host == address else f"host {host!r} resolves to {address}, which"
             raise BlockedAddress(url, f"{shown} is a {reason} address")
+    return infos
 
 
 def address_refusal(address: str | IPAddress, policy: AddressPolicy) -> str | None:

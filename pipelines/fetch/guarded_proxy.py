@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from pipelines.fetch.address_guard import AddressPolicy, address_refusal
+from pipelines.fetch.address_guard import AddressPolicy, BlockedAddress, checked_addresses
 
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
@@ -26,21 +26,9 @@ HOP_BY_HOP = frozenset(
 CHUNK = 64 << 10
 
 
-class Refused(OSError):
-    pass
-
-
 def guarded_connection(host: str, port: int, policy: AddressPolicy, timeout: float) -> socket.socket:
     """A TCP connection to `host`, made only if every address it resolves to passes `policy`."""
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as error:
-        raise OSError(f"host {host!r} does not resolve ({error})") from error
-    for *_, sockaddr in infos:
-        reason = address_refusal(str(sockaddr[0]), policy)
-        if reason:
-            raise Refused(f"{host}:{port} is, or resolves to, a {reason} address ({sockaddr[0]})")
-    family, kind, proto, _, sockaddr = infos[0]
+    family, kind, proto, _, sockaddr = checked_addresses(f"{host}:{port}", host, port, policy)[0]
     connection = socket.socket(family, kind, proto)
     connection.settimeout(timeout)
     connection.connect(sockaddr)
@@ -95,7 +83,7 @@ class GuardedProxy:
     def _connect(self, handler: BaseHTTPRequestHandler, host: str, port: int) -> socket.socket | None:
         try:
             return guarded_connection(host, port, self.policy, self.timeout)
-        except Refused as refused:
+        except BlockedAddress as refused:
             self.refusals.append(str(refused))
             handler.send_error(403, f"refused by the address policy: {refused}")
         except OSError as error:
