@@ -35,16 +35,14 @@ def build_flamingo(config: FlamingoConfig) -> Flamingo:
         raise ValueError("the language model is either the built-in decoder or a Hugging Face path, exactly one")
     if language.frozen_dtype not in DTYPES:
         raise ValueError(f"frozen_dtype must be one of {', '.join(DTYPES)}; got {language.frozen_dtype!r}")
+    dtype = DTYPES[language.frozen_dtype]
     if language.builtin is not None:
-        lm = BuiltinDecoder(language.builtin)
+        lm = BuiltinDecoder(language.builtin).to(dtype)
     else:
         from trainer.model.hf_language import HuggingFaceLM
 
-        lm = HuggingFaceLM(language.hf_path)
-    vision = VisionEncoder(config.vision)
-    dtype = DTYPES[language.frozen_dtype]
-    lm.to(dtype)
-    vision.to(dtype)
+        lm = HuggingFaceLM(language.hf_path, dtype)  # read in its frozen dtype, never float32 first
+    vision = VisionEncoder(config.vision).to(dtype)
     return Flamingo(
         vision,
         lm,
