@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` runs the main job, `make test` runs the checks.
+# Two commands on a fresh machine: `make demo` runs the main job (curation, then training), `make test` the checks.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint format bench-deps clean
 
+# Curate a generated website, then train the tiny Flamingo preset on the shards for a minute.
 demo: $(STAMP)
 	$(BIN)/curate demo --output demo-output
+	$(BIN)/trainer tokenizer --data demo-output --output demo-output/tokenizer --vocab_size 512
+	$(BIN)/trainer train --config trainer/configs/demo.yaml
 
 test: $(STAMP) lint
 	PATH="$(CURDIR)/$(BIN):$$PATH" HF_HUB_OFFLINE=1 $(BIN)/pytest

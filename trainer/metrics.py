@@ -13,7 +13,12 @@ class MetricsLogger:
     def __init__(self, folder: str, tensorboard: bool, progress: bool, total_steps: int, first_step: int) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._jsonl = (self.folder / "metrics.jsonl").open("a")
+        path = self.folder / "metrics.jsonl"
+        # A resumed run keeps the steps up to its checkpoint and replaces what the interrupted run logged after it.
+        kept = [r for r in read_metrics(path) if r["step"] <= first_step] if path.exists() else []
+        self._jsonl = path.open("w")
+        for record in kept:
+            self._jsonl.write(json.dumps(record, sort_keys=True) + "\n")
         self._board = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter  # imports TensorBoard only when it is wanted
@@ -51,3 +56,18 @@ class MetricsLogger:
 def read_metrics(path: str | Path) -> list[dict]:
     with open(path) as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def loss_table(records: list[dict], rows: int = 8) -> str:
+    """The per-dataset loss at up to `rows` evenly spaced logged steps, as a markdown table."""
+    datasets = sorted({k.removeprefix("loss/") for r in records for k in r if k.startswith("loss/")} - {"weighted"})
+    if not records or not datasets:
+        return ""
+    count = min(rows, len(records))
+    picked = sorted({round(i * (len(records) - 1) / max(count - 1, 1)) for i in range(count)})
+    lines = ["| step | " + " | ".join(datasets) + " |", "| ---: |" + " ---: |" * len(datasets)]
+    for index in picked:
+        record = records[index]
+        cells = [f"{record[f'loss/{d}']:.3f}" if record.get(f"loss/{d}") is not None else "-" for d in datasets]
+        lines.append(f"| {record['step']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -30,6 +30,8 @@ def model_config(config: RunConfig) -> FlamingoConfig:
         raise ConfigError(f"model.vision_weights: {model.vision_weights} is not a file")
     if model.language_model is not None and not os.path.isdir(model.language_model):
         raise ConfigError(f"model.language_model: {model.language_model} is not a folder")
+    if config.tokenizer is not None and not os.path.isdir(config.tokenizer):
+        raise ConfigError(f"tokenizer: {config.tokenizer} is not a folder")
     if model.frozen_dtype is not None and model.frozen_dtype not in DTYPES:
         raise ConfigError(f"model.frozen_dtype must be one of {', '.join(DTYPES)}; got {model.frozen_dtype!r}")
     vision = replace(

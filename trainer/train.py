@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import torch
@@ -184,9 +184,13 @@ class Trainer:
                     window[key] += value
                 if metrics is not None:
                     metrics.advance()
-                    if self.step % config.log.every == 0 or self.step == config.train.steps:
-                        metrics.log(self.step, self._metrics(result, window, elapsed))
-                        window, started = defaultdict(float), time.perf_counter()
+                if self.step % config.log.every == 0 or self.step == config.train.steps:
+                    values = self._metrics(
+                        result, window, elapsed
+                    )  # every rank: gathering gates and counts is collective
+                    if metrics is not None:
+                        metrics.log(self.step, values)
+                    window, started = defaultdict(float), time.perf_counter()
                 if config.checkpoint.dir and (
                     self.step % config.checkpoint.every == 0 or self.step == config.train.steps
                 ):
@@ -209,9 +213,12 @@ class Trainer:
             if block.gated:
                 values[f"gate/attention_{name}"] = _gate(block.attention_gate)
                 values[f"gate/ff_{name}"] = _gate(block.ff_gate)
-        for name, loader in self.loaders.items():
-            for reason, count in loader.position.skipped.items():
-                values[f"skipped_samples/{name}/{reason}"] = count
+        skipped: Counter = Counter()
+        for counts in self.processes.gather({n: dict(d.position.skipped) for n, d in self.loaders.items()}):
+            skipped.update(
+                {f"skipped_samples/{n}/{reason}": c for n, per in counts.items() for reason, c in per.items()}
+            )
+        values.update(skipped)
         return values
 
     # -- checkpoints -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import logging
 import sys
 
 from trainer.config import ConfigError, load_config
+from trainer.metrics import loss_table, read_metrics
 
 
 def add_parser(subcommands) -> None:
@@ -58,5 +59,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         stop_processes()
     if processes.main:
-        print(f"trainer train: {trainer.step} steps done; metrics in {config.log.dir}/metrics.jsonl")
+        metrics = f"{config.log.dir}/metrics.jsonl"
+        print(f"trainer train: {trainer.step} steps done; loss per target token, per dataset ({metrics}):")
+        print(loss_table(read_metrics(metrics)))
     return 0
