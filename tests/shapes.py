@@ -68,10 +68,10 @@ def class_phrase(index: int) -> str:
 
 
 def draw_shape(colour: str, shape: str, rng: random.Random) -> Image.Image:
-    """One filled `shape` in a shade of `colour`, 35-70% of the shorter side, at a random place on a light
+    """One filled `shape` in a shade of `colour`, 60-85% of the shorter side, at a random place on a light
     background with a random tint, blotchy shading, faint grey pencil strokes and grain: enough variety
     that no two pictures share a perceptual hash, and none is a single colour."""
-    width, height = rng.randint(96, 160), rng.randint(96, 160)
+    width, height = rng.randint(112, 144), rng.randint(112, 144)
     noise = np.random.default_rng(rng.getrandbits(32))
     # The blotches: a coarse random grid of light and shade blown up smoothly, the same on every channel.
     tint = np.array([225 + rng.randint(-10, 10) for _ in range(3)], dtype=np.float32)
@@ -81,7 +81,7 @@ def draw_shape(colour: str, shape: str, rng: random.Random) -> Image.Image:
 
     shade = rng.uniform(0.85, 1.1)
     fill = tuple(round(channel * shade) + rng.randint(-10, 10) for channel in _RGB[colour])
-    side = round(min(width, height) * rng.uniform(0.35, 0.7))
+    side = round(min(width, height) * rng.uniform(0.6, 0.85))
     left, top = rng.randint(2, width - side - 2), rng.randint(2, height - side - 2)
     right, bottom = left + side, top + side
     draw = ImageDraw.Draw(image)
