@@ -24,7 +24,6 @@ samples `--repeat` times and the outputs are compared byte for byte.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import io
 import json
@@ -46,8 +45,9 @@ import webdataset
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from common import default_testdata
+from real_images import load_images
 
-from pipelines.images.processing import ImageRejected, ImageRules, ProcessedImage, process_image
+from pipelines.images.processing import ProcessedImage
 from pipelines.sinks.shards import WriteShards
 from schemas.keys import stable_key
 from schemas.records import ImageInfo, ImageSegment, InterleavedDocument, TextSegment
@@ -55,22 +55,12 @@ from schemas.samples import Sample, document_to_sample
 from shards.manifest import manifest_row, rows_to_parquet
 from shards.tar_writer import write_samples
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 FALLBACK_TEXT = "A photograph shared on a web page, with a paragraph of text that describes what it shows."
 
 Writer = Callable[[list[Sample], Path], None]
 
 
 # ---- the samples ---------------------------------------------------------------------------------
-
-
-def load_images(folder: Path) -> list[ProcessedImage]:
-    """Every usable real image, as the pipeline's image step leaves it (320 px, JPEG 90)."""
-    images = []
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES):
-        with contextlib.suppress(ImageRejected):
-            images.append(process_image(path.read_bytes(), ImageRules()))
-    return images
 
 
 def load_paragraphs(testdata: Path) -> list[str]:

@@ -234,3 +234,8 @@ def test_the_vision_encoder_loads_local_open_clip_weights(tmp_path):
     assert encoder(torch.zeros(1, 3, 224, 224)).shape == (1, 49, 768)  # patch tokens, not the pooled vector
     with pytest.raises(FileNotFoundError, match="never downloaded"):
         VisionEncoder(VisionConfig(model="ViT-B-32", weights=str(tmp_path / "missing.pt")))
+    # At another input size the trained position embeddings are interpolated, so 320-px images go in as they are.
+    larger = VisionEncoder(VisionConfig(model="ViT-B-32", weights=str(tmp_path / "vit.pt"), image_size=320))
+    assert larger.image_size == 320 and torch.equal(larger.tower.conv1.weight, reference.visual.conv1.weight)
+    assert larger(torch.zeros(1, 3, 320, 320)).shape == (1, 100, 768)
+    assert larger.mean == tuple(reference.visual.image_mean) and larger.std == tuple(reference.visual.image_std)

@@ -12,7 +12,9 @@ import transformers
 from torch import nn
 from transformers import AutoModelForCausalLM, PretrainedConfig
 
+from trainer.model.build import TINY_TOWER, FlamingoConfig, LanguageConfig, build_flamingo
 from trainer.model.hf_language import HuggingFaceLM, _attribute, _family, _HookedLayer, _HookSlot
+from trainer.model.vision import VisionConfig
 
 VOCAB = 256
 WIDTH = 64
@@ -310,3 +312,13 @@ def test_hooked_layer_passes_keyword_hidden_states_and_other_arguments_unchanged
     slot.current_hook = lambda index, states: states + index
     assert torch.equal(wrapper(hidden_states=hidden, scale=2.0), (hidden + 3) * 2)
     assert torch.equal(wrapper(hidden, 2.0), (hidden + 3) * 2)
+
+
+def test_flamingo_reads_a_frozen_lm_in_its_dtype_not_float32_first(saved: dict[str, Path]) -> None:
+    config = FlamingoConfig(
+        vision=VisionConfig(tower=TINY_TOWER),
+        language=LanguageConfig(hf_path=str(saved["llama"]), frozen_dtype="bfloat16"),
+    )
+    lm = build_flamingo(config).lm
+    assert {p.dtype for p in lm.parameters()} == {torch.bfloat16}
+    assert lm.model.config.dtype == torch.bfloat16  # loaded so: a float32 model cast afterwards still says float32

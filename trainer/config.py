@@ -6,6 +6,7 @@ never a silent default. Relative paths are taken from the current directory.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -116,7 +117,7 @@ class RunConfig:
 def load_config(path: str | None, overrides: list[str] = (), base: dict | None = None) -> RunConfig:
     """The run described by the YAML file at `path` (or `base`), with `key.path=value` overrides applied."""
     where = path or "config"
-    data: dict = dict(base or {})
+    data: dict = copy.deepcopy(base or {})  # overrides write into nested sections: never into the caller's
     if path is not None:
         try:
             loaded = yaml.safe_load(Path(path).read_text())

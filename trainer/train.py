@@ -196,6 +196,8 @@ class Trainer:
                 ):
                     self.save()
         finally:
+            for loader in self.loaders.values():
+                loader.close()
             if metrics is not None:
                 metrics.close()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -96,10 +97,17 @@ class ShardStream(IterableDataset):
         skipped: Counter = Counter()
         in_row = [0]
 
+        urls = {webdataset_url(url) for url in self.source.urls}
+
         def broken_shard(error: Exception) -> bool:
-            skipped["broken_shard"] += 1
-            in_row[0] += 1
-            log.warning("%s: skipping the rest of a broken shard: %s", self.source.dataset, error)
+            # webdataset reports a member it cannot read, then (from its shard loop, with the URL appended
+            # to the error) the shard it cannot go on reading: two reasons, one count each.
+            whole_shard = bool(error.args) and error.args[-1] in urls
+            skipped["broken_shard" if whole_shard else "broken_member"] += 1
+            in_row[0] += whole_shard
+            log.warning(
+                "%s: skipping a broken %s: %s", self.source.dataset, "shard" if whole_shard else "member", error
+            )
             return in_row[0] <= self.settings.max_skipped_in_row
 
         samples = wds.tarfile_to_samples(handler=broken_shard)(self._shards(stream, streams))
@@ -190,6 +198,8 @@ class DatasetLoader:
         pin_memory: bool = False,
     ) -> None:
         self.dataset = source.dataset
+        if workers > 0:
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # a Hugging Face tokenizer in forked workers
         self.position = position or StreamPosition(workers=max(workers, 1))
         start = StreamPosition.from_state_dict(self.position.state_dict())  # the stream's own copy: this one moves
         stream = ShardStream(source, builder, settings, pad_id, image_id, start)
@@ -204,12 +214,21 @@ class DatasetLoader:
         )
         self._iterator: Iterator[Batch] | None = None
         self._pending: dict[int, Batch] = {}
+        self._closed = False
 
     def __iter__(self) -> DatasetLoader:
         return self
 
+    def close(self) -> None:
+        """Stop the workers (they would otherwise live until the loader is garbage-collected)."""
+        self._iterator = None
+        self._pending.clear()
+        self._closed = True
+
     def __next__(self) -> Batch:
         if self._iterator is None:
+            if self._closed:
+                raise RuntimeError(f"{self.dataset}: the loader is closed")
             self._iterator = iter(self._loader)
         while self.position.next_index not in self._pending:
             batch = next(self._iterator)
