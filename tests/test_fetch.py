@@ -16,7 +16,7 @@ from http_helpers import ScriptedServer, drip, html
 from pipelines.fetch import address_guard
 from pipelines.fetch.address_guard import AddressPolicy, BadUrl, BlockedAddress, address_refusal, check_url
 from pipelines.fetch.http_client import USER_AGENT, FetchConfig, PoliteFetcher, x_robots_opt_out
-from pipelines.fetch.robots import RobotsCache, robots_token
+from pipelines.fetch.robots import RobotsAnswer, RobotsCache, robots_token
 from pipelines.readers.fetch_pages import FetchPages
 from pipelines.readers.page import RawPage
 from pipelines.rejects import REJECTS
@@ -328,11 +328,38 @@ def test_missing_robots_txt_allows_everything(server):
 def test_robots_txt_server_error_closes_the_host_for_a_while(server):
     s = server({"/robots.txt": lambda n: (503, {}, b"") if n == 1 else (404, {}, b""), "/page": html()})
     client = fetcher(robots_failure_ttl=0.3)
-    assert client.fetch(s.url + "/page").status == "robots_disallowed"
-    assert client.fetch(s.url + "/page").status == "robots_disallowed"  # still closed, robots.txt not asked again
+    refused = client.fetch(s.url + "/page")
+    assert refused.status == "http_5xx" and "robots.txt" in refused.error and "HTTP 503" in refused.error
+    assert client.fetch(s.url + "/page").status == "http_5xx"  # still closed, robots.txt not asked again
     assert s.count("/robots.txt") == 1 and s.count("/page") == 0
     time.sleep(0.35)
     assert client.fetch(s.url + "/page").ok and s.count("/robots.txt") == 2
+
+
+def test_a_robots_txt_that_never_answers_is_a_timeout_not_a_disallow():
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        result = fetcher(read_timeout=0.3).fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/page")
+    assert result.status == "timeout" and "robots.txt" in result.error and "disallow" not in result.error
+
+
+@pytest.mark.parametrize(
+    ("rules", "path", "allowed"),
+    [
+        ("Disallow: /*.jpg$", "/a/b.jpg", False),  # Google's wildcards: urllib.robotparser allowed this
+        ("Disallow: /*.jpg$", "/a/b.jpg?size=2", True),  # `$` anchors the end
+        ("Disallow: /*.jpg$", "/a/b.jpgx", True),
+        ("Disallow: /img/\nAllow: /img/public/", "/img/public/x.jpg", True),  # the longest match wins
+        ("Disallow: /img/\nAllow: /img/public/", "/img/private/x.jpg", False),
+        ("Allow: /img/public/\nDisallow: /img/", "/img/public/x.jpg", True),  # whatever the order
+        ("Disallow: /", "/anything", False),
+    ],
+)
+def test_robots_rules_are_read_as_google_reads_them(rules, path, allowed):
+    body = f"User-agent: *\n{rules}\n".encode()
+    cache = RobotsCache(lambda url: RobotsAnswer(200, body), USER_AGENT)
+    assert cache.allowed(f"http://example.com{path}") is allowed
 
 
 def test_crawl_delay_is_exposed_and_widens_the_spacing_up_to_its_cap(server):
@@ -340,7 +367,7 @@ def test_crawl_delay_is_exposed_and_widens_the_spacing_up_to_its_cap(server):
     client = fetcher(max_crawl_delay=0.3)
     assert client.fetch(s.url + "/a").ok and client.fetch(s.url + "/b").ok
     assert 0.28 <= s.requests["/b"][0] - s.requests["/a"][0] < 1.0
-    cache = RobotsCache(lambda url: (200, b"User-agent: *\nCrawl-delay: 5\n"), USER_AGENT)
+    cache = RobotsCache(lambda url: RobotsAnswer(200, b"User-agent: *\nCrawl-delay: 5\n"), USER_AGENT)
     assert cache.crawl_delay("http://example.com/x") == 5.0
 
 
@@ -349,7 +376,7 @@ def test_robots_cache_is_bounded_and_expires():
 
     def fetch(url):
         fetched.append(url)
-        return 200, b"User-agent: *\nDisallow: /no\n"
+        return RobotsAnswer(200, b"User-agent: *\nDisallow: /no\n")
 
     now = [0.0]
     cache = RobotsCache(fetch, USER_AGENT, max_origins=2, ttl=10, clock=lambda: now[0])

@@ -40,7 +40,7 @@ from pipelines.fetch.address_guard import (
     check_url,
 )
 from pipelines.fetch.mirror import mirror_url
-from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsCache, robots_token
+from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsAnswer, RobotsCache, robots_token
 
 USER_AGENT = "flamingo-curate/0.1 (+https://github.com/flamingo-curate/flamingo-curate; research data curation)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -139,8 +139,10 @@ class PoliteFetcher:
             return run.failure(url, "dns_error", error.reason)
         except BlockedAddress as error:
             return run.failure(url, "blocked_address", error.reason)
-        if self.config.respect_robots and not self._robots.allowed(url):
-            return run.failure(url, "robots_disallowed", f"robots.txt disallows it for {self.robots_token}")
+        if self.config.respect_robots:
+            verdict = self._robots.verdict(url)
+            if not verdict.allowed:
+                return run.failure(url, verdict.reason, verdict.detail)
         return None
 
     def _get_with_retries(self, run: _Run, url: str) -> _Response | FetchResult:
@@ -274,8 +276,8 @@ class PoliteFetcher:
             return run.failure(url, "opted_out", f"X-Robots-Tag says {directive!r}", response.status, response.headers)
         return FetchResult(run.url, url, "ok", response.status, response.headers, response.body, attempts=run.attempts)
 
-    def _fetch_robots_txt(self, robots_url: str) -> tuple[int | None, bytes]:
-        """(HTTP status, or None when there was no answer; body) for RobotsCache, following redirects."""
+    def _fetch_robots_txt(self, robots_url: str) -> RobotsAnswer:
+        """robots.txt for RobotsCache, following redirects under the same address rules."""
         run = _Run(robots_url, self.config.deadline)
         current = robots_url
         for _ in range(self.config.max_redirects + 1):
@@ -284,12 +286,18 @@ class PoliteFetcher:
                 response = self._exchange(
                     run, current, self.config.per_host_delay, self.config.max_robots_bytes, truncate=True
                 )
-            except (BadUrl, UnresolvableHost, BlockedAddress, _FetchFailure):
-                return None, b""
+            except BadUrl:
+                return RobotsAnswer(None, failure="bad_url")
+            except UnresolvableHost:
+                return RobotsAnswer(None, failure="dns_error")
+            except BlockedAddress:
+                return RobotsAnswer(None, failure="blocked_address")
+            except _FetchFailure as failure:
+                return RobotsAnswer(None, failure=failure.status)
             if response.redirect_to is None:
-                return response.status, response.body
+                return RobotsAnswer(response.status, response.body)
             current = urljoin(current, response.redirect_to)
-        return 404, b""  # Google: a robots.txt not reached within the redirect limit counts as missing
+        return RobotsAnswer(404)  # Google: a robots.txt not reached within the redirect limit counts as missing
 
 
 def x_robots_opt_out(header_values: list[str], token: str, directives: tuple[str, ...]) -> str | None:

@@ -1,13 +1,16 @@
 """robots.txt rules, fetched once per origin (scheme + host + port) and kept in a bounded LRU cache.
 
-How an answer for /robots.txt is read follows Google's documented behaviour
+Rules are read by Protego, which follows Google's specification as Scrapy does: `*` and `$`
+wildcards in paths, and the longest matching rule wins (`Allow: /img/public/` beats
+`Disallow: /img/`). How an answer for /robots.txt is read follows Google's documented behaviour
 (https://developers.google.com/search/docs/crawling-indexing/robots/robots_txt#handling-http-result-codes):
 
-- 2xx: parsed with urllib.robotparser; the group naming our product token applies, else `*`.
+- 2xx: the group naming our product token applies, else `*`.
 - 4xx other than 429, or a redirect chain that never ends: no robots.txt, everything allowed.
 - 429, 5xx, or no answer at all (timeout, connection refused, refused address): the whole host is
-  treated as disallowed, temporarily: those rules expire after `failure_ttl` seconds and robots.txt
-  is asked for again. Answers that were read are kept for `ttl` seconds (Google: up to 24 hours).
+  off limits, temporarily, and a refusal says why (`timeout`, `http_5xx`, ...), never that robots.txt
+  disallows it: those verdicts expire after `failure_ttl` seconds and robots.txt is asked for again.
+  Answers that were read are kept for `ttl` seconds (Google: up to 24 hours).
 """
 
 from __future__ import annotations
@@ -18,10 +21,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
-# fetch(robots_url) -> (HTTP status, or None when there was no answer; body)
-RobotsFetch = Callable[[str], tuple[int | None, bytes]]
+from protego import Protego
+
+
+@dataclass(frozen=True)
+class RobotsAnswer:
+    status: int | None  # the HTTP status; None when there was no answer
+    body: bytes = b""
+    failure: str = ""  # with no answer: why, as a fetch status ("timeout", "connection_error", ...)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: str = ""  # when refused: "robots_disallowed", or why robots.txt could not be read
+    detail: str = ""
+
+
+RobotsFetch = Callable[[str], RobotsAnswer]
 
 DEFAULT_TTL = 24 * 3600.0
 DEFAULT_FAILURE_TTL = 15 * 60.0
@@ -40,8 +58,9 @@ def origin_of(url: str) -> str:
 
 @dataclass(frozen=True)
 class _Rules:
-    parser: RobotFileParser
+    parser: Protego | None  # None: no robots.txt, everything allowed
     expires: float  # a clock() value
+    unreachable: Verdict | None = None  # robots.txt could not be read: every URL of the origin is refused so
 
 
 class RobotsCache:
@@ -66,19 +85,28 @@ class RobotsCache:
         self._lock = threading.Lock()
         self._fetching: dict[str, threading.Lock] = {}  # one lock per origin whose robots.txt is being fetched
 
+    def verdict(self, url: str) -> Verdict:
+        rules = self._rules_for(url)
+        if rules.unreachable is not None:
+            return rules.unreachable
+        if rules.parser is not None and not rules.parser.can_fetch(url, self.token):
+            return Verdict(False, "robots_disallowed", f"robots.txt disallows it for {self.token}")
+        return Verdict(True)
+
     def allowed(self, url: str) -> bool:
-        return self._parser(url).can_fetch(self.token, url)
+        return self.verdict(url).allowed
 
     def crawl_delay(self, url: str) -> float | None:
         """The Crawl-delay (seconds) robots.txt sets for us, or None."""
-        delay = self._parser(url).crawl_delay(self.token)
+        parser = self._rules_for(url).parser
+        delay = parser.crawl_delay(self.token) if parser is not None else None
         return float(delay) if delay is not None else None
 
-    def _parser(self, url: str) -> RobotFileParser:
+    def _rules_for(self, url: str) -> _Rules:
         origin = origin_of(url)
         rules = self._cached(origin)
         if rules is not None:
-            return rules.parser
+            return rules
         with self._lock:
             origin_lock = self._fetching.setdefault(origin, threading.Lock())
         with origin_lock:
@@ -91,7 +119,7 @@ class RobotsCache:
                         self._rules.popitem(last=False)
         with self._lock:
             self._fetching.pop(origin, None)
-        return rules.parser
+        return rules
 
     def _cached(self, origin: str) -> _Rules | None:
         with self._lock:
@@ -105,13 +133,15 @@ class RobotsCache:
             return rules
 
     def _fetch_rules(self, origin: str) -> _Rules:
-        status, body = self._fetch(origin + "/robots.txt")
-        parser = RobotFileParser(origin + "/robots.txt")
-        if status is None or status == 429 or status >= 500:
-            parser.disallow_all = True
-            return _Rules(parser, self._clock() + self._failure_ttl)
-        if 200 <= status < 300:
-            parser.parse(body.decode("utf-8", errors="replace").removeprefix("\ufeff").splitlines())
-        else:
-            parser.allow_all = True
+        answer = self._fetch(origin + "/robots.txt")
+        if answer.status is None or answer.status == 429 or answer.status >= 500:
+            if answer.status is None:
+                reason, what = answer.failure or "connection_error", f"no answer ({answer.failure or 'no connection'})"
+            else:
+                reason, what = ("rate_limited" if answer.status == 429 else "http_5xx"), f"HTTP {answer.status}"
+            detail = f"robots.txt of {origin} could not be read: {what}; the host is off limits for now"
+            return _Rules(None, self._clock() + self._failure_ttl, Verdict(False, reason, detail))
+        parser = None
+        if 200 <= answer.status < 300:
+            parser = Protego.parse(answer.body.decode("utf-8", errors="replace").removeprefix("\ufeff"))
         return _Rules(parser, self._clock() + self._ttl)
