@@ -78,3 +78,19 @@ def test_pairs_from_pages_and_from_a_list(tmp_path):
 def test_pairs_needs_an_input(tmp_path, capsys):
     assert main(["pairs", "--output", str(tmp_path)]) == 2
     assert "give --input" in capsys.readouterr().err
+
+
+def test_empty_pair_and_video_lists_do_not_stop_the_run(tmp_path):
+    site = build_demo_site(tmp_path / "site")
+    empty_pairs, empty_videos = tmp_path / "pairs.csv", tmp_path / "videos.parquet"
+    empty_pairs.write_bytes(b"")
+    empty_videos.write_bytes(b"")
+    with LocalServer(site.root) as server:
+        warc = tmp_path / "crawl.warc.gz"
+        crawl_to_warc(server.url + "index.html", warc)
+        output = tmp_path / "out"
+        args = ["--input", str(warc), "--pairs_list", str(empty_pairs), "--video_list", str(empty_videos)]
+        assert main(["run", *args, "--datasets", "pairs", "--output", str(output), *FAST]) == 0
+    stats = json.loads((output / "stats.json").read_text())
+    assert stats["stages"]["url_list"]["empty_lists"] == 1  # the video list is not read when video is not asked for
+    assert stats["sizes"]["pair"]["samples"] >= 3  # the pages' pairs are all there

@@ -9,7 +9,7 @@ import pytest
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipelines.readers.url_list import BAD_URL_LINE, ReadUrlList, fetchable_url, read_url_list
+from pipelines.readers.url_list import BAD_URL_LINE, BAD_URL_LIST, ReadUrlList, fetchable_url, read_url_list
 from pipelines.rejects import REJECTS
 
 URLS = ["http://a.test/1", "https://b.test/2?x=1,2#part"]
@@ -141,3 +141,27 @@ def test_real_laion_style_pairs(testdata):
         "http://direct.rhapsody.com/imageserver/v2/albums/Alb.131805200/images/170x170.jpg",
         "Classical Masterpieces: Xerses & More, Vol. 8 by Various Artists",
     )
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "empty.tsv", "empty.parquet", "empty.jsonl", "empty.txt"])
+def test_an_empty_list_has_no_rows(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"")
+    assert read(path, text_column="caption") == ([], [])
+
+
+def test_a_list_that_cannot_be_read_is_rejected_by_name_and_the_other_lists_go_on(tmp_path):
+    good, empty, broken, headless = (tmp_path / n for n in ("good.csv", "empty.parquet", "broken.parquet", "x.csv"))
+    good.write_text("url\nhttp://a.test/1\n")
+    empty.write_bytes(b"")
+    broken.write_bytes(b"PAR1 this is not parquet")
+    headless.write_text("link\nhttp://b.test/2\n")
+    paths = [str(p) for p in (good, empty, broken, headless)]
+    with beam.Pipeline(runner=FnApiRunner()) as pipeline:
+        out = pipeline | beam.Create(paths) | beam.ParDo(ReadUrlList()).with_outputs(REJECTS, main="urls")
+        assert_that(out.urls, equal_to([("http://a.test/1", None)]), label="urls")
+        assert_that(
+            out[REJECTS] | beam.Map(lambda r: (r.reason, r.item, "parquet" in r.detail or "'url'" in r.detail)),
+            equal_to([(BAD_URL_LIST, str(broken), True), (BAD_URL_LIST, str(headless), True)]),
+            label="rejects",
+        )

@@ -10,7 +10,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.readers.html_files import ReadHtmlFiles
-from pipelines.readers.url_list import FetchPages, read_url_list
+from pipelines.readers.url_list import FetchPages, ReadUrlList
 from pipelines.readers.warc import DEFAULT_SPLIT_BYTES, ReadWarcPages
 from pipelines.rejects import REJECTS
 
@@ -69,28 +69,28 @@ class ReadPages(beam.PTransform):
                 | f"{kind}:Match" >> fileio.MatchAll()
                 | f"{kind}:Paths" >> beam.Map(lambda metadata: metadata.path)
             )
-            outputs = self._read(kind, paths)
-            pages.append(outputs.pages)
-            rejects.append(outputs[REJECTS])
+            kind_pages, kind_rejects = self._read(kind, paths)
+            pages.append(kind_pages)
+            rejects.extend(kind_rejects)
         return {
             "pages": pages | "FlattenPages" >> beam.Flatten(),
             REJECTS: rejects | "FlattenReadRejects" >> beam.Flatten(),
         }
 
     def _read(self, kind: str, paths):
-        config = self.config
+        """-> (pages, [rejects])"""
+        config, rejects = self.config, []
         if kind == "warc":
             reader = ReadWarcPages(config.warc_split_bytes)  # splits files itself: no reshuffle needed
         elif kind == "html":
             paths = paths | "html:Spread" >> beam.Reshuffle()
             reader = ReadHtmlFiles(config.html_base_url)
         else:
-            url_column = config.url_column
-            paths = (
-                paths
-                | "urls:Read"
-                >> beam.FlatMap(lambda path: (url for url, _ in read_url_list(path, url_column=url_column)))
-                | "urls:Spread" >> beam.Reshuffle()
+            listed = paths | "urls:Read" >> beam.ParDo(ReadUrlList(config.url_column)).with_outputs(
+                REJECTS, main="rows"
             )
+            rejects.append(listed[REJECTS])
+            paths = listed.rows | "urls:Urls" >> beam.Map(lambda row: row[0]) | "urls:Spread" >> beam.Reshuffle()
             reader = FetchPages(config.fetch)
-        return paths | f"{kind}:Pages" >> beam.ParDo(reader).with_outputs(REJECTS, main="pages")
+        read = paths | f"{kind}:Pages" >> beam.ParDo(reader).with_outputs(REJECTS, main="pages")
+        return read.pages, [read[REJECTS], *rejects]

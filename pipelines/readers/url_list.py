@@ -8,7 +8,9 @@ Formats, told apart by the file name:
 
 A column or key not found under its exact name is matched case-insensitively ("url" finds LAION's
 "URL"). Spaces inside a URL are percent-encoded. A row without an http(s) URL, or one that cannot be parsed, is a bad line: it is skipped and
-handed to `on_bad_line`, so callers can count "bad_url_line".
+handed to `on_bad_line`, so callers can count "bad_url_line". An empty file is a list without
+rows; a file that cannot be read as its format, or lacks the column asked for, is a bad list
+(`ReadUrlList` rejects it, named, and goes on with the other lists).
 """
 
 from __future__ import annotations
@@ -22,16 +24,18 @@ from typing import IO
 from urllib.parse import urlsplit
 
 import apache_beam as beam
+import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines.readers.fetch_pages import FetchPages
 from pipelines.rejects import Rejects
 
-__all__ = ["BAD_URL_LINE", "BadLine", "FetchPages", "ReadUrlList", "fetchable_url", "read_url_list"]
+__all__ = ["BAD_URL_LINE", "BAD_URL_LIST", "BadLine", "FetchPages", "ReadUrlList", "fetchable_url", "read_url_list"]
 
 STAGE = "url_list"
 BAD_URL_LINE = "bad_url_line"
+BAD_URL_LIST = "bad_url_list"
 _PARQUET_BATCH_ROWS = 8192
 _SHOWN_CHARS = 200  # of a bad line, in reports
 
@@ -148,7 +152,9 @@ def _csv_rows(
     path: str, lines: IO[str], delimiter: str, url_column: str, text_column: str | None, report: OnBadLine
 ) -> Iterator[_Row]:
     reader = csv.reader(lines, delimiter=delimiter)
-    header = next(reader, [])
+    header = next(reader, None)
+    if header is None:  # an empty file: no rows
+        return
     url_index = _column_index(path, header, url_column)
     text_index = _column_index(path, header, text_column) if text_column else None
     while True:
@@ -169,7 +175,12 @@ def _csv_rows(
 
 
 def _parquet_rows(path: str, stream: IO[bytes], url_column: str, text_column: str | None) -> Iterator[_Row]:
-    parquet = pq.ParquetFile(stream)
+    try:
+        parquet = pq.ParquetFile(stream)
+    except pa.ArrowException as error:
+        if stream.seek(0, io.SEEK_END) == 0:  # an empty file: no rows
+            return
+        raise ValueError(f"{path}: not a parquet file ({error})") from error
     names = parquet.schema_arrow.names
     columns = [names[_column_index(path, names, url_column)]]
     if text_column:
@@ -209,11 +220,21 @@ class ReadUrlList(beam.DoFn):
 
     def process(self, path: str) -> Iterator[tuple[str, str | None]]:
         bad_lines: list[BadLine] = []
-        for row in read_url_list(path, self.url_column, self.text_column, on_bad_line=bad_lines.append):
-            self.rejects.count("urls_read")
-            yield row
+        rows = 0
+        try:
+            for row in read_url_list(path, self.url_column, self.text_column, on_bad_line=bad_lines.append):
+                rows += 1
+                self.rejects.count("urls_read")
+                yield row
+                yield from self._drop(bad_lines)
+        except (ValueError, OSError, UnicodeDecodeError, pa.ArrowException) as error:
             yield from self._drop(bad_lines)
+            yield self.rejects.drop(BAD_URL_LIST, path, f"{error} (after {rows} rows)")
+            return
         yield from self._drop(bad_lines)
+        self.rejects.count("lists_read")
+        if rows == 0:
+            self.rejects.count("empty_lists")
 
     def _drop(self, bad_lines: list[BadLine]) -> Iterator[beam.pvalue.TaggedOutput]:
         for bad in bad_lines:

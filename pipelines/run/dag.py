@@ -26,7 +26,7 @@ from pipelines.pairs.candidates import pair
 from pipelines.pairs.captions import CaptionRules
 from pipelines.pairs.transforms import AttachPairImages, ExtractPairs, SelectPairs
 from pipelines.readers.inputs import InputConfig, ReadPages
-from pipelines.readers.url_list import read_url_list
+from pipelines.readers.url_list import ReadUrlList
 from pipelines.rejects import REJECTS
 from pipelines.sinks.shards import DEFAULT_TARGET_BYTES, WriteShards
 from pipelines.video.candidates import page_videos
@@ -43,9 +43,8 @@ class PairLists:
     url_column: str = "url"
     caption_column: str = "caption"
 
-    def candidates(self, path: str):
-        for url, caption in read_url_list(path, url_column=self.url_column, text_column=self.caption_column):
-            yield pair(url, caption or "", "alt")
+    def candidate(self, url: str, caption: str | None):
+        return pair(url, caption or "", "alt")
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ class CurateAll(beam.PTransform):
         if documents is not None or pairs is not None:
             rejects += self._images(documents, pairs)
         if "video" in config.datasets and config.videos is not None and (pages is not None or config.video_lists.paths):
-            rejects.append(self._videos(root, pages))
+            rejects.extend(self._videos(root, pages))
         return rejects | "AllRejects" >> beam.Flatten()
 
     def _pair_candidates(self, root, pages, url_rules: ImageUrlRules, rejects: list):
@@ -110,9 +109,14 @@ class CurateAll(beam.PTransform):
             rejects.append(extracted[REJECTS])
         if self.config.pair_lists.paths:
             lists = self.config.pair_lists
-            sources.append(
-                root | "PairLists" >> beam.Create(lists.paths) | "ReadPairLists" >> beam.FlatMap(lists.candidates)
+            listed = (
+                root
+                | "PairLists" >> beam.Create(lists.paths)
+                | "ReadPairLists"
+                >> beam.ParDo(ReadUrlList(lists.url_column, lists.caption_column)).with_outputs(REJECTS, main="rows")
             )
+            rejects.append(listed[REJECTS])
+            sources.append(listed.rows | "PairListCandidates" >> beam.MapTuple(lists.candidate))
         return sources | "PairCandidates" >> beam.Flatten()
 
     def _images(self, documents, pairs) -> list:
@@ -136,21 +140,26 @@ class CurateAll(beam.PTransform):
             self._write(attached["pairs"] | "PairSamples" >> beam.MapTuple(pair_to_sample), "pairs")
         return rejects
 
-    def _videos(self, root, pages):
-        config, sources = self.config, []
+    def _videos(self, root, pages) -> list:
+        config, sources, list_rejects = self.config, [], []
         if pages is not None:
             sources.append(pages | "PageVideos" >> beam.FlatMap(page_videos))
         if config.video_lists.paths:
             lists = config.video_lists
-            sources.append(
-                root | "VideoLists" >> beam.Create(lists.paths) | "ReadVideoLists" >> beam.FlatMap(lists.candidates)
+            listed = (
+                root
+                | "VideoLists" >> beam.Create(lists.paths)
+                | "ReadVideoLists"
+                >> beam.ParDo(ReadUrlList(lists.url_column, lists.text_column)).with_outputs(REJECTS, main="rows")
             )
+            list_rejects.append(listed[REJECTS])
+            sources.append(listed.rows | "VideoListCandidates" >> beam.MapTuple(lists.candidate))
         videos = config.videos
         built = (sources | "VideoCandidates" >> beam.Flatten()) | "Videos" >> BuildVideoPairs(
             videos.download, videos.clips, videos.decontamination, videos.threads
         )
         self._write(built["clips"] | "VideoSamples" >> beam.MapTuple(video_to_sample), "video")
-        return built[REJECTS]
+        return [built[REJECTS], *list_rejects]
 
     def _write(self, samples, kind_dir: str) -> None:
         sharding = self.config.sharding

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pipelines.decontamination import DecontaminationConfig
-from pipelines.readers.url_list import read_url_list
 from pipelines.video.candidates import VideoCandidate
 from pipelines.video.clips import ClipRules
 from pipelines.video.download import DownloadConfig
@@ -27,6 +25,5 @@ class VideoLists:
     url_column: str = "url"
     text_column: str = "text"
 
-    def candidates(self, path: str) -> Iterator[VideoCandidate]:
-        for url, text in read_url_list(path, url_column=self.url_column, text_column=self.text_column):
-            yield VideoCandidate(url, (text or "").strip(), "list")
+    def candidate(self, url: str, text: str | None) -> VideoCandidate:
+        return VideoCandidate(url, (text or "").strip(), "list")
