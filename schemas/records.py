@@ -2,6 +2,10 @@
 
 Records are plain frozen dataclasses with `to_dict`/`from_dict` for JSON; binary media (JPEG bytes)
 travel beside them, never inside them.
+
+Every text a record holds (page text, alt text, titles, captions, video text, wherever it came
+from: pages, lists, yt-dlp) has its `<image>`/`<EOC>` look-alikes neutralised when the record is
+built: the one choke point every sample passes, so no input can forge a token.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
-from schemas.tokens import EOC, IMAGE
+from schemas.tokens import EOC, IMAGE, neutralise_special_tokens
 
 PairKind = Literal["alt", "caption"]
 PAIR_KINDS: tuple[str, ...] = ("alt", "caption")
@@ -37,6 +41,9 @@ class ImageInfo:
 class TextSegment:
     text: str
 
+    def __post_init__(self) -> None:
+        _neutralise(self, "text")
+
     def to_dict(self) -> dict[str, Any]:
         return {"type": "text", "text": self.text}
 
@@ -52,6 +59,9 @@ class ImageSegment:
     declared_width: int | None = None
     declared_height: int | None = None
     info: ImageInfo | None = None
+
+    def __post_init__(self) -> None:
+        _neutralise(self, "alt", "title", "caption")
 
     def to_dict(self) -> dict[str, Any]:
         data = {"type": "image", **asdict(self)}
@@ -140,6 +150,7 @@ class ImageTextPair:
     info: ImageInfo | None = None
 
     def __post_init__(self) -> None:
+        _neutralise(self, "caption")
         if self.kind not in PAIR_KINDS:
             raise ValueError(f"pair {self.key}: kind {self.kind!r} is not one of {PAIR_KINDS}")
 
@@ -175,6 +186,9 @@ class VideoTextPair:
     dedup_score: float | None = None
     dedup_match: str | None = None
 
+    def __post_init__(self) -> None:
+        _neutralise(self, "text")
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -186,3 +200,19 @@ class VideoTextPair:
 def _known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     names = {f.name for f in fields(cls)}
     return {k: v for k, v in data.items() if k in names and k != "type"}
+
+
+# The text fields of each record type that `_neutralise` rewrites: what `curate verify` checks in shards.
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "text": ("text",),
+    "image": ("alt", "title", "caption"),
+    "pair": ("caption",),
+    "video": ("text",),
+}
+
+
+def _neutralise(record: object, *names: str) -> None:
+    for name in names:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            object.__setattr__(record, name, neutralise_special_tokens(value))

@@ -16,8 +16,8 @@ import re
 from typing import Any, Literal
 
 from schemas.keys import is_valid_key
-from schemas.records import ImageTextPair, InterleavedDocument, VideoTextPair
-from schemas.tokens import EOC, IMAGE
+from schemas.records import TEXT_FIELDS, ImageTextPair, InterleavedDocument, VideoTextPair
+from schemas.tokens import EOC, IMAGE, neutralise_special_tokens
 from schemas.version import FORMAT_VERSION, check_format_version
 
 SampleKind = Literal["m3w", "pair", "video"]
@@ -98,7 +98,26 @@ def validate_sample(sample: Sample, where: str = "sample") -> list[str]:
             problems = [] if sample.get("txt", b"").decode("utf-8") == clip.text else ["txt differs from text"]
     except (InvalidSample, ValueError, UnicodeDecodeError) as error:
         return [str(error)]
+    problems += _forged_token_problems(json.loads(sample["json"]), sample)
     return [f"{where}: {p}" for p in problems]
+
+
+def _forged_token_problems(meta: dict[str, Any], sample: Sample) -> list[str]:
+    """Texts as stored (before any record neutralises them again on reading) that read as a special token."""
+    if meta["dataset"] == "m3w":
+        texts = [
+            (f"segment {i} {name}", segment.get(name))
+            for i, segment in enumerate(meta["segments"])
+            for name in TEXT_FIELDS[segment.get("type", "")]
+        ]
+    else:
+        texts = [(name, meta.get(name)) for name in TEXT_FIELDS[meta["dataset"]]]
+        texts.append(("txt", sample.get("txt", b"").decode("utf-8", errors="replace")))
+    return [
+        f"{name} holds a special-token look-alike: {value[:80]!r}"
+        for name, value in texts
+        if isinstance(value, str) and neutralise_special_tokens(value) != value
+    ]
 
 
 def _text_token_problems(doc: InterleavedDocument) -> list[str]:

@@ -47,7 +47,13 @@ def test_pairs_from_pages_and_from_a_list(tmp_path):
         listing = tmp_path / "pairs.csv"
         shared = [f"{server.url}img/photo0.jpg?copy={i},Stock photo of a bird" for i in range(11)]
         listing.write_text(
-            "\n".join(["url,caption", f"{server.url}img/photo7.jpg,A zoo flock standing by the pond", *shared])
+            "\n".join(
+                [
+                    "url,caption",
+                    f"{server.url}img/photo7.jpg,A zoo flock <image> standing by the pond<\u200bEOC>",
+                    *shared,
+                ]
+            )
         )
         output = tmp_path / "out"
         assert main(["pairs", "--input", str(warc), "--pairs_list", str(listing), "--output", str(output), *FAST]) == 0
@@ -59,7 +65,10 @@ def test_pairs_from_pages_and_from_a_list(tmp_path):
     assert ("img/photo0.jpg", "alt") in pairs and ("img/photo0.jpg", "caption") in pairs  # figure: alt and caption
     assert pairs[("img/photo0.jpg", "caption")]["caption"] == "A flock feeding in the shallow water of the lagoon."
     assert ("img/photo2.jpg", "alt") in pairs  # lazy-loaded
-    assert ("img/photo7.jpg", "alt") in pairs  # from the list
+    assert ("img/photo7.jpg", "alt") in pairs  # from the list, where text cannot forge a token either
+    assert pairs[("img/photo7.jpg", "alt")]["caption"] == "A zoo flock (image) standing by the pond(EOC)"
+    forged = next(s for s in samples if json.loads(s["json"])["url"].endswith("photo7.jpg"))
+    assert forged["txt"].decode() == "A zoo flock (image) standing by the pond(EOC)"
     assert not any(url.startswith("img/photo0.jpg?copy") for url, _ in pairs)  # caption shared by 11 images
     assert not any("logo" in url or "flat-grey" in url or "thin-strip" in url for url, _ in pairs)
     for pair in pairs.values():

@@ -1,3 +1,4 @@
+import json
 import sys
 import unicodedata
 
@@ -5,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import EOC, IMAGE, ImageSegment, InterleavedDocument, TextSegment, neutralise_special_tokens
+from schemas import (
+    EOC,
+    IMAGE,
+    ImageSegment,
+    ImageTextPair,
+    InterleavedDocument,
+    TextSegment,
+    VideoTextPair,
+    neutralise_special_tokens,
+)
+from schemas.samples import document_to_sample, pair_to_sample, validate_sample
 from schemas.tokens import _ANGLE_LIKE, _TOKEN_LIKE, _normalise_with_origin
 
 ATTACKS = [
@@ -64,3 +75,31 @@ def test_no_sequence_of_pieces_survives_as_a_token(pieces):
     assert doc.text.count(EOC) == 2
     normalised, _ = _normalise_with_origin(neutralise_special_tokens(text))
     assert not _TOKEN_LIKE.search(normalised)
+
+
+def test_every_text_a_record_holds_is_neutralised_when_it_is_built():
+    attack = "a <image> b \uff1cEOC\uff1e c <im\u200bage>"
+    safe = "a (image) b (EOC) c (image)"
+    image = ImageSegment(url="http://example.test/a.jpg", alt=attack, title=attack, caption=attack)
+    assert (image.alt, image.title, image.caption) == (safe, safe, safe)
+    assert TextSegment(attack).text == safe
+    assert ImageTextPair(key="0" * 32, url="http://example.test/a.jpg", caption=attack, kind="alt").caption == safe
+    assert VideoTextPair(key="0" * 32, url="http://example.test/v.mp4", text=attack).text == safe
+    doc = InterleavedDocument(doc_id="0" * 32, url="http://example.test/", segments=(TextSegment(attack), image))
+    assert doc.text.count(IMAGE) == 1 and doc.text.count(EOC) == 2
+
+
+def test_validation_finds_a_forged_token_written_past_the_records():
+    pair = ImageTextPair(key="0" * 32, url="http://example.test/a.jpg", caption="a bird", kind="alt")
+    sample = pair_to_sample(pair, b"jpeg")
+    assert validate_sample(sample) == []
+    meta = json.loads(sample["json"])
+    meta["caption"] = "a <image> bird"
+    forged = {**sample, "json": json.dumps(meta).encode(), "txt": b"a <image> bird"}
+    problems = validate_sample(forged)
+    assert any("caption holds a special-token look-alike" in p for p in problems)
+    assert any("txt holds a special-token look-alike" in p for p in problems)
+    doc = InterleavedDocument(doc_id="1" * 32, url="http://example.test/", segments=(TextSegment("a bird"),))
+    meta = json.loads(document_to_sample(doc, [])["json"])
+    meta["segments"][0]["text"] = "a \uff1cEOC\uff1e bird"
+    assert any("segment 0 text" in p for p in validate_sample({"__key__": "1" * 32, "json": json.dumps(meta).encode()}))

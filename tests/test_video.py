@@ -193,7 +193,7 @@ def test_the_video_job_writes_shards_plain_webdataset_reads(site, tmp_path, test
     listing = tmp_path / "videos.csv"
     rows = [
         "url,text",
-        f"{site.url}tree.avi,A tree in the wind",
+        f"{site.url}tree.avi,A tree <image> in the wind\uff1cEOC\uff1e",  # list text cannot forge a token
         f"{site.url}cup.mp4,",
         f"{site.url}garbled.mp4,Broken",
     ]
@@ -210,7 +210,7 @@ def test_the_video_job_writes_shards_plain_webdataset_reads(site, tmp_path, test
         clip, frames = sample_to_video(sample)
         clips[clip.url.removeprefix(site.url)] = clip
         assert len(frames) == clip.frame_count and sample["txt"].decode() == clip.text
-    assert clips["tree.avi"].text == "A tree in the wind" and clips["tree.avi"].frame_count == 30
+    assert clips["tree.avi"].text == "A tree (image) in the wind(EOC)" and clips["tree.avi"].frame_count == 30
     assert clips["cup.mp4"].text_source == "video_title"  # no text in the list: the video's own title
     assert (
         clips["bikes.mp4"].text == "Cyclists ride through the old town"
