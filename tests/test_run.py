@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -89,12 +90,25 @@ def test_a_rerun_rewrites_byte_identical_output(curated):
     output, args = curated
     before = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
     manifest = (output / "manifest.parquet").read_bytes()
+    provenance = json.loads((output / "stats.json").read_text())["provenance"]
     (output / "m3w" / "shard-00099-of-00100.tar").write_bytes(b"left over from an older run")
     (output / "m3w" / "shard-00000-of-00002.tar.tmp-dead").write_bytes(b"a crashed writer's temporary file")
     assert main(["run", *args, "--output", str(output)]) == 0
     after = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
     assert after == before and (output / "manifest.parquet").read_bytes() == manifest
     assert not list(output.glob("m3w/*.tmp-*")) and not (output / "_manifest_parts").exists()
+    again = json.loads((output / "stats.json").read_text())["provenance"]
+    assert again["inputs"] == provenance["inputs"] and again["started"] >= provenance["finished"]
+
+
+def test_stats_record_where_the_output_came_from(curated):
+    output, _ = curated
+    provenance = json.loads((output / "stats.json").read_text())["provenance"]
+    assert provenance["version"] == version("flamingo-curate")
+    assert provenance["options"]["output"] == str(output) and provenance["options"]["datasets"] == ["m3w", "pairs"]
+    assert "--direct_num_workers=1" in provenance["beam_options"]
+    assert provenance["inputs"]["files"] >= 5 and len(provenance["inputs"]["sha256"]) == 64
+    assert provenance["started"] <= provenance["finished"] and provenance["seconds"] > 0
 
 
 def test_verify_finds_damage(curated, tmp_path, capsys):

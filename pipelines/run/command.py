@@ -13,6 +13,7 @@ from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
 from pipelines.outputs import finish_output, prepare_output
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
+from pipelines.provenance import Provenance
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.dag import DATASETS, CurateAll, PairLists, RunConfig, Sharding
@@ -109,12 +110,15 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
 
 
 def run_all(config: RunConfig, beam_args: list[str]) -> dict:
+    patterns = [*(config.inputs.patterns if config.inputs else ()), *config.pair_lists.paths, *config.video_lists.paths]
+    provenance = Provenance(config, beam_args, patterns)
     prepare_output(config.output)
     pipeline = new_pipeline(beam_args)
     rejects = pipeline | "Curate" >> CurateAll(config)
     job.write_rejects(rejects, config.output, "run")
     stats = job.stats_from_counters(job.run(pipeline))
     stats["sizes"] = finish_output(config.output)
+    stats["provenance"] = provenance.record()
     job.write_stats(config.output, stats)
     return stats
 
