@@ -160,6 +160,47 @@ def read_meta(directory: str, open_file: Opener | None = None) -> dict[str, Any]
     return meta
 
 
+def check_index_files(directory: str, open_file: Opener | None = None) -> dict[str, Any]:
+    """Check, without reading the index itself, that index.json, the header of index.faiss and the
+    footer of rows.parquet agree (embedder kind and width, row counts): a mismatch found at launch
+    instead of on a worker. Returns index.json; raises ValueError naming the disagreement."""
+    read = open_file or _local_reader
+    meta = read_meta(directory, read)
+    embedder = embedder_from_spec(meta["embedder"])
+    index_path, rows_path = _join(directory, INDEX_FILE), _join(directory, ROWS_FILE)
+    try:
+        with read(index_path) as handle:
+            binary, dim, vectors = _faiss_header(handle.read(20), index_path)
+        with read(rows_path) as handle:
+            rows = pq.ParquetFile(handle).metadata.num_rows
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"benchmark index {directory!r} lacks a file: {error}") from None
+    except pa.ArrowException as error:
+        raise ValueError(f"{rows_path}: not a parquet file ({error})") from error
+    kind = "binary codes" if binary else "float vectors"
+    wanted = "binary codes" if embedder.binary else "float vectors"
+    problems = []
+    if (binary, dim) != (embedder.binary, embedder.dim):
+        problems.append(f"{INDEX_FILE} holds {dim}-d {kind} but index.json's embedder makes {embedder.dim}-d {wanted}")
+    if vectors != rows:
+        problems.append(f"{INDEX_FILE} holds {vectors} rows but {ROWS_FILE} {rows}")
+    if meta.get("rows") is not None and meta["rows"] != vectors:
+        problems.append(f"index.json says {meta['rows']} rows but {INDEX_FILE} holds {vectors}")
+    if problems:
+        raise ValueError(f"benchmark index {directory!r} does not hang together: {'; '.join(problems)}")
+    return meta
+
+
+def _faiss_header(head: bytes, path: str) -> tuple[bool, int, int]:
+    """(binary, dimension, rows) from the first bytes of a serialised FAISS index."""
+    if len(head) < 20 or head[:1] != b"I":
+        raise ValueError(f"{path}: not a FAISS index")
+    binary = head[:2] == b"IB"
+    dim = int(np.frombuffer(head[4:8], "<i4")[0])
+    rows = int(np.frombuffer(head[12:20] if binary else head[8:16], "<i8")[0])
+    return binary, dim, rows
+
+
 def choose_index_type(rows: int, binary: bool) -> str:
     if rows <= EXACT_LIMIT[binary]:
         return "flat"

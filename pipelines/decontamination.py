@@ -16,8 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.utils.shared import Shared
 from PIL import Image
 
-from dedup.embedders import embedder_from_spec
-from dedup.index import INDEX_FILE, ROWS_FILE, BenchmarkIndex, Match, read_meta
+from dedup.index import BenchmarkIndex, Match, check_index_files
 from pipelines.images.results import ImageResult
 from pipelines.rejects import REJECTS, Rejects
 from schemas import VideoTextPair
@@ -46,13 +45,9 @@ def load_index(path: str) -> BenchmarkIndex:
 
 
 def check_index(path: str) -> None:
-    """Fail at launch, not on a worker: the index's files, format version and embedder (its weights)
-    are checked here, without reading the index itself, which only the workers need."""
-    meta = read_meta(path, FileSystems.open)
-    for name in (INDEX_FILE, ROWS_FILE):
-        if not FileSystems.exists(FileSystems.join(path, name)):
-            raise FileNotFoundError(f"benchmark index {path!r} has no {name}")
-    embedder_from_spec(meta["embedder"])
+    """Fail at launch, not on a worker: the index's files, format version, embedder (its weights) and
+    their agreement are checked here, without reading the index itself, which only the workers need."""
+    check_index_files(path, FileSystems.open)
 
 
 def match_jpegs(index: BenchmarkIndex, jpegs: Sequence[bytes]) -> list[Match | None]:

@@ -6,6 +6,7 @@ import argparse
 
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.argument_types import non_negative_int
 from pipelines.options import refuse_beam_flags
 from shards.report import CLIPS_SHOWN, PAIRS_SHOWN, build_report
 
@@ -24,7 +25,7 @@ def add_parser(subcommands) -> None:
     parser.add_argument("--output", help=f"HTML file to write (default: PATH/{REPORT_FILE})")
     parser.add_argument(
         "--samples",
-        type=int,
+        type=non_negative_int,
         default=12,
         help=f"documents in the gallery, first by key; also up to {PAIRS_SHOWN} pairs and {CLIPS_SHOWN} clips "
         "(default: %(default)s)",

@@ -8,6 +8,7 @@ import sys
 
 from apache_beam.io.filesystems import FileSystems
 
+from pipelines.argument_types import non_negative_int
 from pipelines.options import refuse_beam_flags
 from pipelines.outputs import SHARD_DIRS
 from shards.inspect import describe_output
@@ -17,7 +18,7 @@ from shards.verify import verify_output
 def add_parsers(subcommands) -> None:
     inspect = subcommands.add_parser("inspect", help="counts, sizes and a few samples of an output folder")
     inspect.add_argument("path", help="output folder of curate run (or demo)")
-    inspect.add_argument("--samples", type=int, default=3, help="samples to print (default: %(default)s)")
+    inspect.add_argument("--samples", type=non_negative_int, default=3, help="samples to print (default: %(default)s)")
     inspect.set_defaults(run=run_inspect)
     verify = subcommands.add_parser(
         "verify",

@@ -65,3 +65,25 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert "m3w           5 samples" in capsys.readouterr().out
     assert main(["report", str(output)]) == 0
     assert "Flamingos are wading birds" in (output / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--image_size", "0", "must be a positive integer, got 0"),
+        ("--shard_mb", "-1", "must be a positive number, got -1"),
+        ("--shard_samples", "-3", "must be a positive integer, got -3"),
+        ("--max_images_per_document", "-2", "must be a positive integer, got -2"),
+        ("--jpeg_quality", "101", "must be an integer from 1 to 100, got 101"),
+        ("--dedup_threshold", "1.5", "must be a number from 0 to 1, got 1.5"),
+        ("--max_video_bytes", "0", "must be a positive integer, got 0"),
+        ("--per_host_delay", "-0.5", "must be a number >= 0, got -0.5"),
+        ("--timeout", "soon", "'soon' is not a positive number"),
+    ],
+)
+def test_impossible_option_values_are_refused_before_any_work(tmp_path, capsys, flag, value, message):
+    with pytest.raises(SystemExit) as exit_code:
+        main(["run", "--input", str(tmp_path / "x.warc"), "--output", str(tmp_path / "out"), flag, value])
+    assert exit_code.value.code == 2
+    assert f"argument {flag}: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

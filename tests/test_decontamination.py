@@ -18,6 +18,7 @@ from dedup.benchmarks.items import BenchmarkSource
 from dedup.build import build_index
 from dedup.corpus import RepetitionRules
 from dedup.embedders import PerceptualHashEmbedder
+from dedup.index import check_index_files
 from pipelines import job
 from pipelines.cli import main
 from pipelines.decontamination import DecontaminationConfig
@@ -185,3 +186,21 @@ def test_index_build_needs_a_benchmark(tmp_path, capsys):
     assert "give at least one --benchmark" in capsys.readouterr().err
     assert main(["index", "build", "--benchmark", "imagenet:media=/x", "--output", str(tmp_path)]) == 2
     assert "unknown benchmark 'imagenet'" in capsys.readouterr().err
+
+
+def test_an_index_whose_files_disagree_is_refused_at_launch(testdata, tmp_path, capsys):
+    bench = testdata / "images" / "allennlp_benchmarks"
+    small, large = tmp_path / "small", tmp_path / "large"
+    assert main(["index", "build", "--benchmark", f"folder:media={bench / 'gqa'},label=g", "--output", str(small), "--workers", "1", "--views", "full"]) == 0  # fmt: skip
+    assert main(["index", "build", "--benchmark", f"folder:media={bench / 'nlvr2'},label=n", "--output", str(large), "--workers", "1", "--views", "full"]) == 0  # fmt: skip
+    assert check_index_files(str(small))["embedder"]
+    (small / "index.faiss").write_bytes((large / "index.faiss").read_bytes())  # another index's vectors
+    with pytest.raises(ValueError, match=r"index\.faiss holds \d+ rows but rows\.parquet"):
+        check_index_files(str(small))
+    capsys.readouterr()
+    args = ["m3w", "--input", str(small / "index.json"), "--input_format", "html", "--fetch_images"]
+    assert main([*args, "--output", str(tmp_path / "o"), "--dedup_index", str(small)]) == 2
+    assert "does not hang together" in capsys.readouterr().err
+    (small / "index.faiss").write_bytes(b"not an index at all, and long enough")
+    with pytest.raises(ValueError, match="not a FAISS index"):
+        check_index_files(str(small))

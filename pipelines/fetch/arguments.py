@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipelines.argument_types import non_negative_float, non_negative_int, positive_float, positive_int
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
 
@@ -13,25 +14,30 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = FetchConfig()
     group.add_argument("--user_agent", default=defaults.user_agent, help="default: %(default)s")
     group.add_argument(
-        "--timeout", type=float, default=defaults.read_timeout, help="read timeout, seconds (default: %(default)s)"
+        "--timeout",
+        type=positive_float,
+        default=defaults.read_timeout,
+        help="read timeout, seconds (default: %(default)s)",
     )
     group.add_argument(
         "--max_retries",
-        type=int,
+        type=non_negative_int,
         default=defaults.max_retries,
         help="on 429/5xx/connection errors (default: %(default)s)",
     )
-    group.add_argument("--max_redirects", type=int, default=defaults.max_redirects, help="default: %(default)s")
-    group.add_argument("--max_page_bytes", type=int, default=defaults.max_bytes, help="default: %(default)s")
+    group.add_argument(
+        "--max_redirects", type=non_negative_int, default=defaults.max_redirects, help="default: %(default)s"
+    )
+    group.add_argument("--max_page_bytes", type=positive_int, default=defaults.max_bytes, help="default: %(default)s")
     group.add_argument(
         "--per_host_delay",
-        type=float,
+        type=non_negative_float,
         default=defaults.per_host_delay,
         help="seconds between requests to one host (default: %(default)s)",
     )
     group.add_argument(
         "--per_host_concurrency",
-        type=int,
+        type=positive_int,
         default=defaults.max_concurrent_per_host,
         help="requests in flight to one host at once (default: %(default)s)",
     )

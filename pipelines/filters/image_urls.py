@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pipelines.argument_types import non_negative_int
 from schemas import ImageSegment
 
 # Words in an image's path that mark decoration, not content (OBELICS and mmc4 drop the same kinds).
@@ -61,7 +62,7 @@ def add_image_url_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--min_declared_image_side",
-        type=int,
+        type=non_negative_int,
         default=defaults.min_declared_side,
         help="drop images whose width/height attribute is below this, in px (Flamingo's 64 px rule; default: %(default)s)",
     )

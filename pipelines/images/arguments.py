@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dedup.corpus import RepetitionRules
+from pipelines.argument_types import at_least_one, fraction, jpeg_quality, non_negative_int, positive_int
 from pipelines.decontamination import DecontaminationConfig, check_index
 from pipelines.images.processing import RESIZE_MODES, ImageRules
 from pipelines.images.stage import ImageStage
@@ -14,19 +15,25 @@ def add_image_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("images (after fetching)")
     defaults = ImageRules()
     group.add_argument(
-        "--min_image_side", type=int, default=defaults.min_side, help="Flamingo: 64; default: %(default)s"
+        "--min_image_side", type=non_negative_int, default=defaults.min_side, help="Flamingo: 64; default: %(default)s"
     )
     group.add_argument(
-        "--max_aspect_ratio", type=float, default=defaults.max_aspect_ratio, help="Flamingo: 3; default: %(default)s"
+        "--max_aspect_ratio",
+        type=at_least_one,
+        default=defaults.max_aspect_ratio,
+        help="Flamingo: 3; default: %(default)s",
     )
     group.add_argument(
-        "--image_size", type=int, default=defaults.target_size, help="resize target in px; default: %(default)s"
+        "--image_size",
+        type=positive_int,
+        default=defaults.target_size,
+        help="resize target in px; default: %(default)s",
     )
     group.add_argument("--resize_mode", choices=RESIZE_MODES, default=defaults.resize_mode, help="default: %(default)s")
-    group.add_argument("--jpeg_quality", type=int, default=defaults.jpeg_quality, help="default: %(default)s")
+    group.add_argument("--jpeg_quality", type=jpeg_quality, default=defaults.jpeg_quality, help="default: %(default)s")
     group.add_argument(
         "--max_image_pixels",
-        type=int,
+        type=positive_int,
         default=defaults.max_pixels,
         help="decompression-bomb guard; default: %(default)s",
     )
@@ -53,7 +60,7 @@ def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int
     )
     group.add_argument(
         "--dedup_threshold",
-        type=float,
+        type=fraction,
         help="match score in [0, 1] at or above which an image is contaminated "
         "(default: the index's calibrated threshold, else its embedder's default)",
     )
@@ -61,7 +68,7 @@ def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int
         return
     group.add_argument(
         "--max_uses_per_image",
-        type=int,
+        type=non_negative_int,
         default=max_uses_per_image,
         help="drop images used more often than this across the corpus, logos and ads (0: off; default: %(default)s)",
     )

@@ -17,6 +17,7 @@ from dedup.embedders import EMBEDDERS, embedder_from_spec
 from dedup.embedders.perceptual import HASHES
 from dedup.index import INDEX_TYPES
 from dedup.views import VIEW_SETS
+from pipelines.argument_types import fraction, positive_float, positive_int
 from pipelines.decontamination import load_index
 from pipelines.options import refuse_beam_flags
 
@@ -59,11 +60,11 @@ def _add_build(actions) -> None:
         help="views of each benchmark image to index; 'crops' adds flips and centre/corner crops (default: %(default)s)",
     )
     build.add_argument("--index_type", choices=INDEX_TYPES, default="auto", help="default: %(default)s (by size)")
-    build.add_argument("--video_fps", type=float, default=BENCHMARK_FRAMES.fps, help="default: %(default)s")
+    build.add_argument("--video_fps", type=positive_float, default=BENCHMARK_FRAMES.fps, help="default: %(default)s")
     build.add_argument(
-        "--max_frames", type=int, default=BENCHMARK_FRAMES.max_frames, help="per video; default: %(default)s"
+        "--max_frames", type=positive_int, default=BENCHMARK_FRAMES.max_frames, help="per video; default: %(default)s"
     )
-    build.add_argument("--workers", type=int, help="processes embedding hashes (default: every core)")
+    build.add_argument("--workers", type=positive_int, help="processes embedding hashes (default: every core)")
     build.set_defaults(run=_run_build)
 
 
@@ -86,8 +87,10 @@ def _add_calibrate(actions) -> None:
     calibrate.add_argument(
         "--distractors", action="append", required=True, help="folder of real images not in any benchmark; repeatable"
     )
-    calibrate.add_argument("--sample", type=int, default=500, help="benchmark items to copy (default: %(default)s)")
-    calibrate.add_argument("--target_precision", type=float, default=0.99, help="default: %(default)s")
+    calibrate.add_argument(
+        "--sample", type=positive_int, default=500, help="benchmark items to copy (default: %(default)s)"
+    )
+    calibrate.add_argument("--target_precision", type=fraction, default=0.99, help="default: %(default)s")
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.add_argument(
         "--write", action="store_true", help="save the recommended threshold in the index (used by --dedup_index)"

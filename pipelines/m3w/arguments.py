@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipelines.argument_types import fraction, positive_int
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.filters.text_quality import add_text_filter_arguments, text_filter_config_from_args
 from pipelines.m3w.document import M3WConfig
@@ -14,7 +15,7 @@ def add_m3w_arguments(parser: argparse.ArgumentParser) -> None:
     defaults = M3WConfig()
     group.add_argument(
         "--max_images_per_document",
-        type=int,
+        type=positive_int,
         default=defaults.max_images_per_document,
         help="images after this many in one document are dropped (OBELICS: 30; default: %(default)s)",
     )
@@ -26,7 +27,7 @@ def add_m3w_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--languages", default="", help="comma-separated ISO 639-1 codes to keep (default: all)")
     group.add_argument(
         "--min_language_score",
-        type=float,
+        type=fraction,
         default=defaults.min_language_score,
         help="minimum language-identification probability (default: %(default)s)",
     )

@@ -9,6 +9,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines import job
+from pipelines.argument_types import positive_int
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
@@ -36,7 +37,9 @@ def add_parser(subcommands) -> None:
     )
     add_input_arguments(parser)
     parser.add_argument("--output", required=True, help="output folder (any Beam FileSystems path)")
-    parser.add_argument("--num_shards", type=int, default=4, help="JSON-lines files to write (default: %(default)s)")
+    parser.add_argument(
+        "--num_shards", type=positive_int, default=4, help="JSON-lines files to write (default: %(default)s)"
+    )
     parser.add_argument(
         "--fetch_images",
         action="store_true",

@@ -11,6 +11,8 @@ import argparse
 import re
 from dataclasses import dataclass
 
+from pipelines.argument_types import non_negative_int
+
 BOILERPLATE_CAPTIONS = frozenset(
     {
         "image", "photo", "picture", "img", "untitled", "thumbnail", "placeholder", "click here", "click to enlarge",
@@ -69,7 +71,10 @@ def add_caption_arguments(parser: argparse.ArgumentParser) -> None:
         ("max_images_per_caption", "a caption shared by more images is boilerplate (ALIGN: 10)"),
     ]:
         group.add_argument(
-            f"--{name}", type=int, default=getattr(defaults, name), help=f"{help_text}; default: %(default)s"
+            f"--{name}",
+            type=non_negative_int,
+            default=getattr(defaults, name),
+            help=f"{help_text}; default: %(default)s",
         )
 
 

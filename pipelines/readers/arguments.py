@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pipelines.argument_types import positive_int
 from pipelines.fetch.arguments import fetch_config_from_args
 from pipelines.readers.inputs import INPUT_FORMATS, InputConfig, check_inputs_exist
 from pipelines.readers.warc import DEFAULT_SPLIT_BYTES
@@ -24,7 +25,7 @@ def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument("--url_column", default="url", help="URL column of tabular URL lists (default: %(default)s)")
     group.add_argument(
         "--warc_split_bytes",
-        type=int,
+        type=positive_int,
         default=DEFAULT_SPLIT_BYTES,
         help="WARC files are read in byte ranges of this size, in parallel (default: %(default)s)",
     )

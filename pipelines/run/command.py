@@ -7,6 +7,7 @@ import argparse
 
 from dedup.corpus import RepetitionRules
 from pipelines import job
+from pipelines.argument_types import non_negative_int, positive_float, positive_int
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
@@ -53,7 +54,7 @@ def add_parser(subcommands) -> None:
     add_dedup_arguments(parser, max_uses_per_image=10)
     parser.add_argument(
         "--max_pair_uses_per_image",
-        type=int,
+        type=non_negative_int,
         default=1000,
         help="drop images carried by more pairs than this (ALIGN: 1000; 0: off; default: %(default)s)",
     )
@@ -65,8 +66,10 @@ def add_parser(subcommands) -> None:
 
 def add_sharding_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("shards")
-    group.add_argument("--shard_mb", type=float, default=256, help="target shard size in MB (default: %(default)s)")
-    group.add_argument("--shard_samples", type=int, help="target samples per shard (default: no limit)")
+    group.add_argument(
+        "--shard_mb", type=positive_float, default=256, help="target shard size in MB (default: %(default)s)"
+    )
+    group.add_argument("--shard_samples", type=positive_int, help="target samples per shard (default: no limit)")
 
 
 def sharding_from_args(args: argparse.Namespace) -> Sharding:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from dedup.video_frames import FrameRules
+from pipelines.argument_types import non_negative_float, positive_float, positive_int
 from pipelines.fetch.arguments import fetch_config_from_args
 from pipelines.video.clips import LONG_CLIPS, ClipRules
 from pipelines.video.download import DownloadConfig
@@ -14,12 +15,17 @@ from pipelines.video.transforms import DEFAULT_THREADS
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("frames and clips")
     defaults = ClipRules()
-    group.add_argument("--fps", type=float, default=defaults.frames.fps, help="Flamingo: 1; default: %(default)s")
     group.add_argument(
-        "--max_frames", type=int, default=defaults.frames.max_frames, help="per clip (default: %(default)s)"
+        "--fps", type=positive_float, default=defaults.frames.fps, help="Flamingo: 1; default: %(default)s"
     )
     group.add_argument(
-        "--frame_size", type=int, default=defaults.frames.max_side, help="longer side, px (default: %(default)s)"
+        "--max_frames", type=positive_int, default=defaults.frames.max_frames, help="per clip (default: %(default)s)"
+    )
+    group.add_argument(
+        "--frame_size",
+        type=positive_int,
+        default=defaults.frames.max_side,
+        help="longer side, px (default: %(default)s)",
     )
     group.add_argument(
         "--long_clips",
@@ -27,10 +33,12 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.long_clips,
         help="a video longer than --max_frames: keep its first clip, or split it into clips (default: %(default)s)",
     )
-    group.add_argument("--max_clips_per_video", type=int, default=defaults.max_clips_per_video, help="with split")
+    group.add_argument(
+        "--max_clips_per_video", type=positive_int, default=defaults.max_clips_per_video, help="with split"
+    )
     group.add_argument(
         "--max_decode_errors_per_s",
-        type=float,
+        type=non_negative_float,
         default=defaults.frames.max_decode_errors_per_s,
         help="decoder errors per second of video before it is rejected as corrupt (default: %(default)s)",
     )
@@ -39,17 +47,28 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
 def add_download_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("downloads (yt-dlp)")
     defaults = DownloadConfig()
-    group.add_argument("--max_video_bytes", type=int, default=defaults.max_bytes, help="default: %(default)s")
+    group.add_argument("--max_video_bytes", type=positive_int, default=defaults.max_bytes, help="default: %(default)s")
     group.add_argument(
-        "--max_video_duration", type=float, default=defaults.max_duration_s, help="seconds (default: %(default)s)"
+        "--max_video_duration",
+        type=positive_float,
+        default=defaults.max_duration_s,
+        help="seconds (default: %(default)s)",
     )
     group.add_argument(
-        "--video_deadline", type=float, default=defaults.deadline_s, help="per download, s (default: %(default)s)"
+        "--video_deadline",
+        type=positive_float,
+        default=defaults.deadline_s,
+        help="per download, s (default: %(default)s)",
     )
     group.add_argument(
-        "--max_video_height", type=int, default=defaults.max_height, help="format choice (default: %(default)s)"
+        "--max_video_height",
+        type=positive_int,
+        default=defaults.max_height,
+        help="format choice (default: %(default)s)",
     )
-    group.add_argument("--video_threads", type=int, default=DEFAULT_THREADS, help="downloads at once per worker")
+    group.add_argument(
+        "--video_threads", type=positive_int, default=DEFAULT_THREADS, help="downloads at once per worker"
+    )
 
 
 def clip_rules_from_args(args: argparse.Namespace) -> ClipRules:
