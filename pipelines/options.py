@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 
@@ -55,6 +56,24 @@ def _joined(args: list[str]) -> list[str]:
         else:
             out.append(arg)
     return out
+
+
+def check_beam_flags(beam_args: list[str]) -> None:
+    """A flag that neither the subcommand nor any Beam pipeline option knows is a typo (`--shard_sampels`):
+    an error naming it, where Beam would only warn and run on the defaults."""
+    parser = argparse.ArgumentParser(allow_abbrev=False, add_help=False)
+    for options_class in _subclasses(PipelineOptions):
+        options_class._add_argparse_args(parser)
+    _, unknown = parser.parse_known_args(_joined(beam_args))
+    if unknown:
+        raise ValueError(f"unrecognised arguments: {' '.join(unknown)} (neither this command's nor Beam's)")
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return list(dict.fromkeys(found))
 
 
 def refuse_beam_flags(beam_args: list[str]) -> None:

@@ -4,7 +4,11 @@ fewer shards) and stray temporary files, and measure the sizes for stats.json.""
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import pyarrow.parquet as pq
+from apache_beam.io.filesystem import BeamIOError
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines.sinks.atomic import atomic_file
@@ -12,6 +16,24 @@ from schemas.manifest import MANIFEST_FILE, MANIFEST_PARTS_DIR
 from shards.manifest import merge_parts
 
 SHARD_DIRS: tuple[str, ...] = ("m3w", "pairs", "video")
+
+
+def check_output_location(output: str) -> None:
+    """Before any work: the output is a folder, or can become one, and this process can write there."""
+    if "://" not in output:
+        if os.path.exists(output) and not os.path.isdir(output):
+            raise ValueError(f"output {output!r} is a file, not a folder")
+        try:
+            os.makedirs(output, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"output {output!r} cannot be created: {error.strerror}") from error
+    probe = FileSystems.join(output, f".write-check-{uuid.uuid4().hex}")
+    try:
+        with FileSystems.create(probe) as handle:
+            handle.write(b"")
+        FileSystems.delete([probe])
+    except (OSError, BeamIOError) as error:
+        raise ValueError(f"output {output!r} is not writable: {error}") from error
 
 
 def prepare_output(output: str) -> None:

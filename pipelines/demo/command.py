@@ -16,8 +16,9 @@ from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.images.stage import ImageStage
 from pipelines.local_server import LocalServer
+from pipelines.outcome import DEFAULT_MAX_ERROR_RATE
 from pipelines.readers.inputs import InputConfig
-from pipelines.run.command import print_run_summary, run_all
+from pipelines.run.command import report_run, run_all
 from pipelines.run.dag import RunConfig
 from pipelines.video.clips import ClipRules
 from pipelines.video.config import VideoJob
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     }
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
     _print_summary(summary, output)
-    print_run_summary(stats, str(output))
+    report_run(stats, config.datasets, str(output), DEFAULT_MAX_ERROR_RATE)
     print(f"  inspect it with: curate inspect {output}   curate verify {output}   curate report {output}")
     return 0
 

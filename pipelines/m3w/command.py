@@ -16,10 +16,11 @@ from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.m3w.document import M3WConfig
 from pipelines.m3w.transforms import PagesToDocuments
 from pipelines.options import new_pipeline
+from pipelines.outcome import FailedRun, add_error_budget_argument, documents_problems
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import InputConfig, ReadPages
 from pipelines.rejects import REJECTS
-from pipelines.run.command import add_sharding_arguments, print_run_summary, run_all, sharding_from_args
+from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
 from pipelines.run.dag import RunConfig
 from pipelines.sinks.jsonl import WriteJsonLines
 
@@ -51,6 +52,7 @@ def add_parser(subcommands) -> None:
     add_image_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=10)
     add_fetch_arguments(parser)
+    add_error_budget_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -59,7 +61,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.fetch_images:
         if args.dedup_index:
             raise ValueError("--dedup_index needs --fetch_images: decontamination searches the fetched pixels")
-        print_m3w_summary(run_m3w(inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args))
+        stats = run_m3w(inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args)
+        print_m3w_summary(stats)
+        if problems := documents_problems(stats, args.max_error_rate):
+            raise FailedRun(problems)
         return 0
     config = RunConfig(
         inputs=inputs,
@@ -70,8 +75,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         datasets=("m3w",),
         sharding=sharding_from_args(args),
     )
-    print_run_summary(run_all(config, beam_args), args.output)
-    return 0
+    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
 
 
 def run_m3w(inputs: InputConfig, config: M3WConfig, output: str, num_shards: int, beam_args: list[str]) -> dict:

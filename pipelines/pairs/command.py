@@ -9,10 +9,11 @@ from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_arg
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.document import M3WConfig
+from pipelines.outcome import add_error_budget_argument
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
-from pipelines.run.command import add_sharding_arguments, print_run_summary, run_all, sharding_from_args
+from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
 from pipelines.run.dag import PairLists, RunConfig
 
 
@@ -39,6 +40,7 @@ def add_parser(subcommands) -> None:
     # ALIGN drops images that carry more than 1000 different alt texts
     add_dedup_arguments(parser, max_uses_per_image=1000)
     add_fetch_arguments(parser)
+    add_error_budget_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -59,5 +61,4 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         datasets=("pairs",),
         sharding=sharding_from_args(args),
     )
-    print_run_summary(run_all(config, beam_args), args.output)
-    return 0
+    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)

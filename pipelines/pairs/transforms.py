@@ -26,6 +26,7 @@ class ExtractPairs(beam.DoFn):
         self.rejects = Rejects(STAGE)
 
     def process(self, page: RawPage) -> Iterator[ImageTextPair]:
+        self.rejects.count("pages_in")
         try:
             candidates = list(page_pairs(page, self.image_rules))
         except Exception as error:  # a page that trips a bug is one reject, never a failed job

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import lzma
 import posixpath
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urljoin
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 
+from pipelines.readers.capped import read_capped
 from pipelines.readers.page import RawPage
+from pipelines.readers.warc import DEFAULT_MAX_PAGE_BYTES
 from pipelines.rejects import Rejects
 
 STAGE = "html_files"
@@ -25,16 +28,19 @@ def page_url_for(path: str, base_url: str | None) -> str:
 
 
 class ReadHtmlFiles(beam.DoFn):
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> None:
         self.base_url = base_url
+        self.max_page_bytes = max_page_bytes
         self.rejects = Rejects(STAGE)
 
     def process(self, path: str) -> Iterator[RawPage]:
         try:
-            with FileSystems.open(path) as stream:  # compression from the extension (.gz, .bz2, ...)
-                body = stream.read()
-        except (OSError, EOFError) as error:
+            body = read_capped(path, self.max_page_bytes)  # never more, however well it compresses
+        except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError) as error:
             yield self.rejects.drop("unreadable_file", path, f"{type(error).__name__}: {error}")
+            return
+        if len(body) > self.max_page_bytes:
+            yield self.rejects.drop("too_large", path, f"over {self.max_page_bytes} bytes once decompressed")
             return
         self.rejects.count("html_file")
         yield RawPage(url=page_url_for(path, self.base_url), body=body, source=path)

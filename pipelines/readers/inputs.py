@@ -81,10 +81,10 @@ class ReadPages(beam.PTransform):
         """-> (pages, [rejects])"""
         config, rejects = self.config, []
         if kind == "warc":
-            reader = ReadWarcPages(config.warc_split_bytes)  # splits files itself: no reshuffle needed
+            reader = ReadWarcPages(config.warc_split_bytes, config.fetch.max_bytes)  # splits files itself
         elif kind == "html":
             paths = paths | "html:Spread" >> beam.Reshuffle()
-            reader = ReadHtmlFiles(config.html_base_url)
+            reader = ReadHtmlFiles(config.html_base_url, config.fetch.max_bytes)
         else:
             listed = paths | "urls:Read" >> beam.ParDo(ReadUrlList(config.url_column)).with_outputs(
                 REJECTS, main="rows"

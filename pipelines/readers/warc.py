@@ -4,6 +4,12 @@ A splittable DoFn: each file's byte range is cut into pieces of `split_bytes`; a
 the first record that begins inside it (the next gzip member that inflates to "WARC/", or the next
 "WARC/1.x" header line in an uncompressed file) and reads every record that begins before its end.
 So one large WARC is read by many workers, and every record exactly once.
+
+Damage never costs more than the damaged bytes: where a record cannot be read (garbage, a broken
+gzip member, a `Content-Length` of -5 or "abc"), reading starts again at the next record that can
+be found, and the skipped byte range is a reject. Bodies are read up to `max_page_bytes` after
+decompression (gzip members, HTTP content encodings): a larger one is `too_large`, and reading
+goes on at the next record, so a decompression bomb costs neither memory nor time.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ from pipelines.rejects import Rejects
 STAGE = "warc"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DEFAULT_SPLIT_BYTES = 64 << 20
+DEFAULT_MAX_PAGE_BYTES = 10 << 20
+_UNREADABLE = (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_HEADER = re.compile(rb"(?:^|\r?\n)(WARC/1\.[01]\r?\n)")
 _SCAN_CHUNK = 1 << 20
@@ -43,8 +51,9 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
     The DoFn is its own restriction provider, so the split size is an ordinary constructor argument.
     """
 
-    def __init__(self, split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
+    def __init__(self, split_bytes: int = DEFAULT_SPLIT_BYTES, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> None:
         self.split_bytes = split_bytes
+        self.max_page_bytes = max_page_bytes
         self.rejects = Rejects(STAGE)
 
     def initial_restriction(self, path: str) -> OffsetRange:
@@ -67,22 +76,40 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
                     tracker.try_claim(restriction.stop)
                     yield self.rejects.drop("not_a_warc", path, "does not start with a WARC or ARC record")
                     return
-                start = _first_record_at_or_after(stream, restriction.start)
-                if start is None or start >= restriction.stop:
-                    tracker.try_claim(restriction.stop)  # nothing starts here: mark the range done
-                    return
-                stream.seek(start)
-                yield from self._read_records(stream, path, tracker)
-        except (ArchiveLoadFailed, OSError, EOFError, zlib.error) as error:
-            # A broken file loses what is left of this range, never the job or other files.
+                position = _first_record_at_or_after(stream, restriction.start)
+                searched_past = restriction.start
+                while position is not None and position < restriction.stop:
+                    reading = _Reading(position)
+                    try:
+                        stream.seek(position)
+                        yield from self._read_records(stream, path, tracker, reading)  # claims its range to the end
+                        return
+                    except (*_UNREADABLE, _TooLarge) as error:
+                        # Start again at the next record after both the damage and the last search.
+                        searched_past = max(searched_past, reading.record) + 1
+                        position = _first_record_at_or_after(stream, searched_past)
+                        yield self._damage(path, reading.record, position, error)
+        except _UNREADABLE as error:  # the file itself cannot be opened or scanned
             logging.warning("%s: unreadable WARC data after byte %d (%s)", path, restriction.start, error)
             yield self.rejects.drop("unreadable_warc", path, f"{type(error).__name__}: {error}")
+        tracker.try_claim(restriction.stop)  # nothing (more) starts in this range: mark it done
 
-    def _read_records(self, stream: BinaryIO, path: str, tracker) -> Iterator[RawPage]:
+    def _damage(self, path: str, start: int, resume: int | None, error: Exception) -> beam.pvalue.TaggedOutput:
+        end = "the end of the file" if resume is None else f"byte {resume}"
+        if isinstance(error, _TooLarge):
+            return self.rejects.drop("too_large", f"{path}@{start}", f"{error}; skipped to {end}")
+        logging.warning("%s: unreadable WARC data from byte %d to %s (%s)", path, start, end, error)
+        return self.rejects.drop(
+            "unreadable_warc", f"{path}@{start}", f"bytes {start} to {end}: {type(error).__name__}: {error}"
+        )
+
+    def _read_records(self, stream: BinaryIO, path: str, tracker, reading: _Reading) -> Iterator[RawPage]:
         records = ArchiveIterator(stream, arc2warc=True)
         last_claimed = -1
         for record in records:
-            kind, page = _classify(record, path)  # reads the body: warcio's offset call would skip it
+            reading.record = max(reading.record, records.offset)  # where this record starts, before its body
+            # The body is read first: warcio's offset call would skip it.
+            kind, page = _classify(record, path, self.max_page_bytes)
             offset = records.get_record_offset()  # absolute: warcio counts from the stream's position
             if offset > last_claimed:
                 # Records of one whole-file gzip member share its offset: claim it once.
@@ -98,8 +125,20 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
         tracker.try_claim(tracker.current_restriction().stop)
 
 
-def _classify(record, path: str) -> tuple[str, RawPage | None]:
-    """The record's counter name, and the page if it is an HTML response."""
+class _TooLarge(Exception):
+    pass
+
+
+class _Reading:
+    """Where reading has got to: the offset of the last record begun (the damage starts after it)."""
+
+    def __init__(self, record: int) -> None:
+        self.record = record
+
+
+def _classify(record, path: str, max_bytes: int) -> tuple[str, RawPage | None]:
+    """The record's counter name, and the page if it is an HTML response; a body over `max_bytes`
+    (after decompression) raises _TooLarge once that many bytes are read."""
     if record.rec_type != "response":
         return f"skipped_{record.rec_type}", None
     content_type = record.http_headers.get_header("Content-Type", "") if record.http_headers else ""
@@ -107,7 +146,7 @@ def _classify(record, path: str) -> tuple[str, RawPage | None]:
         return "skipped_non_html_response", None
     page = RawPage(
         url=record.rec_headers.get_header("WARC-Target-URI", ""),
-        body=record.content_stream().read(),
+        body=_capped_body(record, max_bytes),
         content_type=content_type,
         source=path,
         record_id=record.rec_headers.get_header("WARC-Record-ID", ""),
@@ -116,6 +155,14 @@ def _classify(record, path: str) -> tuple[str, RawPage | None]:
     # warcio stops quietly at the end of a truncated file: the record's bytes fall short of its length.
     truncated = getattr(record.raw_stream, "limit", 0) > 0
     return ("truncated_record" if truncated else "html_response"), page
+
+
+def _capped_body(record, max_bytes: int) -> bytes:
+    body = record.content_stream().read(max_bytes + 1)
+    if len(body) > max_bytes:
+        url = record.rec_headers.get_header("WARC-Target-URI", "")
+        raise _TooLarge(f"the body of {url} is over {max_bytes} bytes once decompressed")
+    return body
 
 
 def _looks_like_an_archive(stream: BinaryIO) -> bool:

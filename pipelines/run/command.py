@@ -12,6 +12,7 @@ from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_arg
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
+from pipelines.outcome import FailedRun, add_error_budget_argument, run_problems
 from pipelines.outputs import finish_output, prepare_output
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.provenance import Provenance
@@ -61,6 +62,7 @@ def add_parser(subcommands) -> None:
     add_clip_arguments(parser)
     add_download_arguments(parser)
     add_fetch_arguments(parser)
+    add_error_budget_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -107,8 +109,16 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
-    stats = run_all(run_config_from_args(args), beam_args)
-    print_run_summary(stats, args.output)
+    config = run_config_from_args(args)
+    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
+
+
+def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_rate: float) -> int:
+    """Print the summary; raise FailedRun when a dataset asked for is empty or errors are over budget."""
+    print_run_summary(stats, output)
+    problems = run_problems(stats, datasets, max_error_rate)
+    if problems:
+        raise FailedRun(problems)
     return 0
 
 

@@ -7,9 +7,10 @@ import argparse
 
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
+from pipelines.outcome import add_error_budget_argument
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
-from pipelines.run.command import add_sharding_arguments, print_run_summary, run_all, sharding_from_args
+from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
 from pipelines.run.dag import RunConfig
 from pipelines.video.arguments import (
     add_clip_arguments,
@@ -38,6 +39,7 @@ def add_parser(subcommands) -> None:
     add_download_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=None)
     add_fetch_arguments(parser)
+    add_error_budget_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -62,5 +64,4 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         datasets=("video",),
         sharding=sharding_from_args(args),
     )
-    print_run_summary(run_all(config, beam_args), args.output)
-    return 0
+    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)

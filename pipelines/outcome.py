@@ -1,0 +1,59 @@
+"""Whether a finished run did what it was asked: a dataset asked for that came out empty, or code
+failures (pages whose extraction raised) past the error budget, make the command exit non-zero."""
+
+from __future__ import annotations
+
+DEFAULT_MAX_ERROR_RATE = 0.05
+
+
+class FailedRun(RuntimeError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+_SIZE_KINDS = {"m3w": "m3w", "pairs": "pair", "video": "video"}
+_ERROR_STAGES = ("m3w", "pairs")  # stages whose `extraction_error` drops are failures of the code, not of the data
+
+
+def run_problems(stats: dict, datasets: tuple[str, ...], max_error_rate: float) -> list[str]:
+    """Why the run failed, as readable lines; empty when it did its job."""
+    problems = []
+    for dataset in datasets:
+        if stats.get("sizes", {}).get(_SIZE_KINDS[dataset], {}).get("samples", 0) == 0:
+            problems.append(f"{dataset} was asked for but no sample was written{_top_drops(stats)}")
+    for stage in _ERROR_STAGES:
+        counts = stats["stages"].get(stage, {})
+        pages, errors = counts.get("pages_in", 0), counts.get("dropped_extraction_error", 0)
+        if pages and errors / pages > max_error_rate:
+            problems.append(
+                f"{errors} of {pages} pages failed in {stage} extraction ({errors / pages:.0%}, over "
+                f"--max_error_rate {max_error_rate:.0%}); rejects/ has each error"
+            )
+    return problems
+
+
+def documents_problems(stats: dict, max_error_rate: float) -> list[str]:
+    """The text-only M3W job: documents instead of shards."""
+    problems = run_problems({**stats, "sizes": {}}, (), max_error_rate)
+    if stats["stages"].get("m3w", {}).get("documents_out", 0) == 0:
+        problems.insert(0, f"no document was written{_top_drops(stats)}")
+    return problems
+
+
+def _top_drops(stats: dict) -> str:
+    drops = sorted(stats.get("drops", {}).items(), key=lambda item: -item[1])[:3]
+    if not drops:
+        return " (nothing was read: check the inputs and --allow_loopback / --allow_private_addresses)"
+    return " (most dropped: " + ", ".join(f"{reason} {count}" for reason, count in drops) + ")"
+
+
+def add_error_budget_argument(parser) -> None:
+    from pipelines.argument_types import fraction
+
+    parser.add_argument(
+        "--max_error_rate",
+        type=fraction,
+        default=DEFAULT_MAX_ERROR_RATE,
+        help="fail the run when more than this share of pages raise during extraction (default: %(default)s)",
+    )
