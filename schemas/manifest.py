@@ -20,6 +20,7 @@ MANIFEST_SCHEMA = pa.schema(
         pa.field("token_estimate", pa.int64(), nullable=False),
         pa.field("dedup_max_score", pa.float32()),  # best benchmark match of its images/frames; null: not searched
         pa.field("dedup_checked", pa.bool_(), nullable=False),  # were its images searched against an index
+        pa.field("sha256", pa.string()),  # of the sample's members (names and bytes): `curate verify` recomputes it
     ],
     metadata={b"format_version": str(FORMAT_VERSION).encode()},
 )

@@ -90,6 +90,8 @@ def validate_sample(sample: Sample, where: str = "sample") -> list[str]:
         if kind == "m3w":
             doc, _ = sample_to_document(sample, where)
             problems = _text_token_problems(doc)
+            if json.loads(sample["json"]).get("text") != doc.text:
+                problems.append("the stored text is not the one its segments make (tokens or text edited)")
         elif kind == "pair":
             pair, _ = sample_to_pair(sample, where)
             problems = [] if sample.get("txt", b"").decode("utf-8") == pair.caption else ["txt differs from caption"]

@@ -3,6 +3,7 @@ merged into `manifest.parquet` when the job ends."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable
@@ -35,7 +36,17 @@ def manifest_row(sample: Sample, shard: str, entry: SampleEntry) -> dict[str, An
         "token_estimate": estimate_tokens(text or ""),
         "dedup_max_score": max((s for s in scores if s is not None), default=None),
         "dedup_checked": any(s is not None for s in scores),
+        "sha256": sample_digest(sample),
     }
+
+
+def sample_digest(sample: Sample) -> str:
+    """sha256 over the sample's members in name order (each name, its length, its bytes)."""
+    digest = hashlib.sha256()
+    for name in sorted(k for k in sample if not k.startswith("__")):
+        digest.update(f"{name}\0{len(sample[name])}\0".encode())
+        digest.update(sample[name])
+    return digest.hexdigest()
 
 
 def image_count(sample: Sample) -> int:

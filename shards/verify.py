@@ -3,15 +3,21 @@ stats.json in agreement with the shards (same samples, same places, same counts)
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
 
 from schemas.manifest import MANIFEST_FILE, STATS_FILE
 from schemas.samples import validate_sample
 from schemas.version import check_format_version
-from shards.manifest import image_count, read_manifest
+from shards.manifest import manifest_row, read_manifest
 from shards.reader import BrokenShard, Opener, iter_entries
+from shards.tar_writer import SampleEntry
 
 MAX_LISTED_PROBLEMS = 50
 
@@ -38,10 +44,17 @@ def verify_output(
 ) -> Verification:
     """`found_shards`: the shard files present under `output`, relative to it (e.g. "m3w/shard-...tar")."""
     result = Verification()
-    manifest = read_manifest(join(output, MANIFEST_FILE), open_file)
-    expected: dict[str, list[tuple[str, int, int, int]]] = {}
-    for row in manifest.select(["shard", "key", "offset", "size", "image_count"]).to_pylist():
-        expected.setdefault(row["shard"], []).append((row["key"], row["offset"], row["size"], row["image_count"]))
+    try:
+        manifest = read_manifest(join(output, MANIFEST_FILE), open_file)
+    except FileNotFoundError:
+        result.problem(
+            f"{output}: no {MANIFEST_FILE}, which a run writes last: the run did not finish (or this is not a "
+            "curate output folder); run it again"
+        )
+        return result
+    expected: dict[str, list[dict]] = {}
+    for row in manifest.to_pylist():
+        expected.setdefault(row["shard"], []).append(row)
     found = set(found_shards)
     for shard in sorted(found - set(expected)):
         result.problem(f"{shard}: shard file not listed in {MANIFEST_FILE}")
@@ -50,34 +63,64 @@ def verify_output(
             result.problem(f"{shard}: listed in {MANIFEST_FILE} but missing")
             continue
         result.shards += 1
-        _verify_shard(shard, join(output, shard), sorted(expected[shard], key=lambda r: r[1]), open_file, result)
+        _verify_shard(shard, join(output, shard), sorted(expected[shard], key=lambda r: r["offset"]), open_file, result)
     _verify_stats(join(output, STATS_FILE), manifest, open_file, result)
     return result
 
 
-def _verify_shard(
-    shard: str, path: str, rows: list[tuple[str, int, int, int]], open_file: Opener, result: Verification
-) -> None:
-    seen = 0
+def _verify_shard(shard: str, path: str, rows: list[dict], open_file: Opener, result: Verification) -> None:
+    seen, end = 0, 0
     try:
         for number, (sample, offset, size) in enumerate(iter_entries(path, open_file)):
-            seen += 1
+            seen, end = seen + 1, offset + size
             result.samples += 1
-            for problem in validate_sample(sample, f"{shard} sample {sample['__key__']}"):
+            where = f"{shard} sample {sample['__key__']}"
+            for problem in [*validate_sample(sample, where), *_image_problems(sample, where)]:
                 result.problem(problem)
-            if number >= len(rows):
-                continue
-            key, row_offset, row_size, images = rows[number]
-            actual_images = image_count(sample)
-            if (sample["__key__"], offset, size, actual_images) != (key, row_offset, row_size, images):
-                result.problem(
-                    f"{shard}: sample {number} is {sample['__key__']} at {offset} (+{size}, {actual_images} images); "
-                    f"the manifest says {key} at {row_offset} (+{row_size}, {images} images)"
-                )
+            if number < len(rows):
+                for problem in _row_problems(
+                    manifest_row(sample, shard, SampleEntry(sample["__key__"], offset, size)), rows[number]
+                ):
+                    result.problem(f"{where} (sample {number}): {problem}")
     except BrokenShard as error:
         result.problem(str(error))
+        return
     if seen != len(rows):
         result.problem(f"{shard}: {seen} samples in the shard, {len(rows)} in the manifest")
+    with open_file(path) as handle:
+        actual = handle.seek(0, io.SEEK_END)
+    archive = -(-(end + 2 * tarfile.BLOCKSIZE) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
+    if actual != archive:
+        what = "bytes after the end of the archive" if actual > archive else "the archive's end blocks are missing"
+        result.problem(f"{shard}: {actual} bytes where the tar ends at {archive}: {what}")
+
+
+def _image_problems(sample: dict, where: str) -> list[str]:
+    """Every image decoded in full: a header that parses is not enough."""
+    problems = []
+    for name in sorted(n for n in sample if n == "jpg" or n.endswith(".jpg")):
+        try:
+            with Image.open(io.BytesIO(sample[name])) as image:
+                image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            problems.append(f"{where}: {name} does not decode ({error})")
+    return problems
+
+
+def _row_problems(actual: dict, listed: dict) -> list[str]:
+    """Every manifest column against what the shard holds; older manifests may lack a column."""
+    problems = []
+    for column, value in actual.items():
+        if column not in listed:
+            continue
+        stored = listed[column]
+        if isinstance(value, float) and stored is not None:
+            same = abs(float(np.float32(value)) - stored) <= 1e-6
+        else:
+            same = stored == value
+        if not same:
+            problems.append(f"manifest {column} is {stored!r}, the shard says {value!r}")
+    return problems
 
 
 def _verify_stats(path: str, manifest, open_file: Opener, result: Verification) -> None:

@@ -9,6 +9,7 @@ import json
 from importlib.metadata import version
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
@@ -133,3 +134,58 @@ def test_run_needs_some_input(tmp_path, capsys):
     assert "give --input" in capsys.readouterr().err
     assert main(["run", "--input", str(tmp_path / "x.warc"), "--datasets", "m3w,audio", "--output", str(tmp_path)]) == 2
     assert "--datasets takes some of m3w, pairs, video" in capsys.readouterr().err
+
+
+def _damaged_copy(curated, tmp_path, name: str) -> Path:
+    import shutil
+
+    output, _ = curated
+    damaged = tmp_path / name
+    shutil.copytree(output, damaged)
+    return damaged
+
+
+def _verify_errors(path: Path, capsys) -> str:
+    capsys.readouterr()
+    assert main(["verify", str(path)]) == 1
+    return capsys.readouterr().err
+
+
+def test_verify_finds_zeroed_image_bytes_and_edited_tokens(curated, tmp_path, capsys):
+    damaged = _damaged_copy(curated, tmp_path, "bytes")
+    shard = sorted(damaged.glob("pairs/shard-*.tar"))[0]
+    data = bytearray(shard.read_bytes())
+    jpeg = data.index(b"\xff\xd8\xff", data.index(b".jpg\0"))  # the first image's bytes
+    data[jpeg + 2000 : jpeg + 2064] = bytes(64)
+    shard.write_bytes(bytes(data))
+    m3w = sorted(damaged.glob("m3w/shard-*.tar"))[0]
+    text = m3w.read_bytes()
+    m3w.write_bytes(text.replace(b"<image>", b"(image)", 1))  # same length: the tar still parses
+    err = _verify_errors(damaged, capsys)
+    assert f"{shard.relative_to(damaged)} sample" in err and "manifest sha256 is" in err
+    assert "the stored text is not the one its segments make" in err
+
+
+def test_verify_finds_garbage_after_a_shard_and_missing_end_blocks(curated, tmp_path, capsys):
+    damaged = _damaged_copy(curated, tmp_path, "ends")
+    first, second = sorted(damaged.glob("*/shard-*.tar"))[:2]
+    first.write_bytes(first.read_bytes() + b"appended garbage" * 100)
+    data = second.read_bytes().rstrip(b"\0")
+    second.write_bytes(data + bytes(-len(data) % 512))  # the last member padded, the end blocks gone
+    err = _verify_errors(damaged, capsys)
+    assert f"{first.relative_to(damaged)}: " in err and "bytes after the end of the archive" in err
+    assert f"{second.relative_to(damaged)}: " in err and "end blocks are missing" in err
+
+
+def test_verify_checks_every_manifest_column_and_names_an_unfinished_run(curated, tmp_path, capsys):
+    damaged = _damaged_copy(curated, tmp_path, "manifest")
+    manifest = pq.read_table(damaged / "manifest.parquet")
+    scores = manifest.column("dedup_max_score").to_pylist()
+    scores[0] = 0.5 if scores[0] != 0.5 else 0.25
+    column = manifest.schema.get_field_index("dedup_max_score")
+    edited = manifest.set_column(column, "dedup_max_score", pa.array(scores, pa.float32()))
+    pq.write_table(edited.replace_schema_metadata(manifest.schema.metadata), damaged / "manifest.parquet")
+    assert f"manifest dedup_max_score is {scores[0]}" in _verify_errors(damaged, capsys)
+    (damaged / "manifest.parquet").unlink()
+    err = _verify_errors(damaged, capsys)
+    assert "the run did not finish" in err and "Errno" not in err
