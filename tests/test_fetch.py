@@ -474,3 +474,21 @@ def test_fetch_pages_outputs_pages_and_rejects(server):
             ),
             label="rejects",
         )
+
+
+# 192.0.2.1 is TEST-NET-1 (never routed); these URLs are refused before any connection anyway.
+@pytest.mark.parametrize("authority", ["127.0.0.1:{port}\\@192.0.2.1", "127.0.0.1:{port} @192.0.2.1"])
+def test_an_authority_parsers_read_differently_is_refused_before_any_connection(server, authority):
+    s = server({"/x": html()})
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    errors = []
+    for port in (s.port, closed_port):
+        url = f"http://{authority.format(port=port)}/x"
+        result = fetcher(addresses=AddressPolicy(allow_loopback=False)).fetch(url)
+        assert result.status == "bad_url" and result.attempts == 0 and "ambiguous authority" in result.error
+        errors.append(result.error.replace(str(port), "PORT"))
+    assert s.requests == {}  # nothing reached the open port
+    assert errors[0] == errors[1]  # and the refusal does not tell an open port from a closed one

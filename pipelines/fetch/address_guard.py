@@ -9,9 +9,13 @@ the gap between this check and the connection (DNS rebinding, URL-parser differe
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -59,6 +63,9 @@ class AddressPolicy:
     allow_loopback: bool = False  # 127.0.0.0/8, ::1
     allow_private: bool = False  # RFC 1918, fc00::/7, 100.64.0.0/10 (CGNAT) and other non-global ranges
     allow_link_local: bool = False  # 169.254.0.0/16, fe80::/10 and the cloud metadata services
+
+
+_AUTHORITY = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:@\[\]]*")
 
 
 def check_url(url: str, policy: AddressPolicy) -> None:
@@ -115,6 +122,16 @@ def _host_and_port(url: str) -> tuple[str, int]:
         port = parts.port
     except ValueError as error:  # a bad port, or an unbalanced "[" in the host
         raise BadUrl(url, str(error)) from error
+    # Parsers disagree on authorities like "127.0.0.1:80\\@8.8.8.8": this check would see one host and the
+    # HTTP client connect to another. Only RFC 3986 authority characters pass, and both parsers must agree.
+    if not _AUTHORITY.fullmatch(parts.netloc):
+        raise BadUrl(url, "ambiguous authority: characters a URL's host part may not hold")
+    try:
+        client_view = parse_url(url)
+    except LocationParseError as error:
+        raise BadUrl(url, f"the HTTP client cannot parse it ({error})") from error
+    if (client_view.host or "").strip("[]").lower() != (parts.hostname or "") or (client_view.port or None) != port:
+        raise BadUrl(url, "ambiguous authority: parsers disagree on its host")
     if parts.scheme not in ("http", "https"):
         raise BadUrl(url, f"scheme {parts.scheme!r} is not http or https")
     if not parts.hostname:
