@@ -3,9 +3,12 @@
 import gzip
 import ipaddress
 import socket
+import subprocess
+import sys
 import time
 import types
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import apache_beam as beam
 import pytest
@@ -21,6 +24,7 @@ from pipelines.readers.fetch_pages import FetchPages
 from pipelines.readers.page import RawPage
 from pipelines.rejects import REJECTS
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = AddressPolicy(allow_loopback=True)
 TOKEN = robots_token(USER_AGENT)
 
@@ -492,3 +496,39 @@ def test_an_authority_parsers_read_differently_is_refused_before_any_connection(
         errors.append(result.error.replace(str(port), "PORT"))
     assert s.requests == {}  # nothing reached the open port
     assert errors[0] == errors[1]  # and the refusal does not tell an open port from a closed one
+
+
+_HTTP_BOMB = """
+import gzip, http.server, io, sys, threading
+sys.path.insert(0, "tests")
+from test_warc import peak_mb
+from pipelines.fetch.address_guard import AddressPolicy
+from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
+packed = io.BytesIO()
+with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=9) as out:
+    for _ in range(256):  # 1 GiB of page, about 1 MB on the wire
+        out.write(b" " * (4 << 20))
+body = packed.getvalue()
+class Bomb(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+config = FetchConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0, respect_robots=False, max_bytes=1 << 20)
+result = PoliteFetcher(config).fetch(f"http://127.0.0.1:{server.server_address[1]}/page")
+print(result.status, peak_mb())
+"""
+
+
+def test_an_http_content_encoding_bomb_is_too_large_without_the_memory():
+    done = subprocess.run([sys.executable, "-c", _HTTP_BOMB], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    status, peak = done.stdout.split()
+    print(f"fetching a 1 GiB gzip-encoded page peaked at {peak} MB")
+    assert status == "too_large" and int(peak) < 400
