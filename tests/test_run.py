@@ -16,6 +16,7 @@ import webdataset as wds
 from http_helpers import ImageMirror
 
 from pipelines.cli import main
+from pipelines.run.command import print_run_summary
 from schemas.samples import validate_sample
 
 FAST = ["--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
@@ -189,3 +190,13 @@ def test_verify_checks_every_manifest_column_and_names_an_unfinished_run(curated
     (damaged / "manifest.parquet").unlink()
     err = _verify_errors(damaged, capsys)
     assert "the run did not finish" in err and "Errno" not in err
+
+
+def test_the_summary_names_every_drop_reason_the_time_and_the_fetch_rate(curated, capsys):
+    output, _ = curated
+    stats = json.loads((output / "stats.json").read_text())
+    capsys.readouterr()
+    print_run_summary(stats, str(output))
+    printed = capsys.readouterr().out
+    assert f"output in {output} after " in printed and " usable of " in printed and " fetched (" in printed
+    assert all(f"dropped {reason} " in printed for reason in stats["drops"])

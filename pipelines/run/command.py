@@ -137,7 +137,19 @@ def run_all(config: RunConfig, beam_args: list[str]) -> dict:
 
 
 def print_run_summary(stats: dict, output: str) -> None:
-    print(f"curate run: output in {output}")
+    """What the run did: time, pages, images, samples written (after every filter and duplicate
+    removal), contamination, and every drop reason."""
+    seconds = stats.get("provenance", {}).get("seconds")
+    print(f"curate run: output in {output}" + (f" after {seconds:.0f} s" if seconds is not None else ""))
+    stages = stats["stages"]
+    pages = stages.get("m3w", {}).get("pages_in") or stages.get("pairs", {}).get("pages_in")
+    if pages:
+        print(f"  pages  {pages:>8} read")
+    images = stages.get("images", {})
+    usable = images.get("ok", 0)
+    tried = usable + sum(count for name, count in images.items() if name.startswith("dropped_"))
+    if tried:
+        print(f"  images {usable:>8} usable of {tried} fetched ({usable / tried:.0%})")
     for kind, size in stats["sizes"].items():
         print(
             f"  {kind:<6} {size['samples']:>8} samples {size['images']:>8} images/frames "
@@ -145,5 +157,5 @@ def print_run_summary(stats: dict, output: str) -> None:
         )
     for benchmark, found in stats["contamination"].items():
         print(f"  contamination {benchmark}: {found}")
-    for reason, count in sorted(stats["drops"].items(), key=lambda item: -item[1])[:25]:
+    for reason, count in sorted(stats["drops"].items(), key=lambda item: (-item[1], item[0])):
         print(f"    dropped {reason:<44} {count}")
