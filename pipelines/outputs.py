@@ -13,9 +13,10 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipelines.sinks.atomic import atomic_file
 from schemas.manifest import MANIFEST_FILE, MANIFEST_PARTS_DIR
-from shards.manifest import merge_parts
+from shards.manifest import merge_parts, read_manifest
 
 SHARD_DIRS: tuple[str, ...] = ("m3w", "pairs", "video")
+_SHARD_DIR_OF_KIND = {"m3w": "m3w", "pair": "pairs", "video": "video"}  # the manifest's kind -> its folder
 
 
 def check_output_location(output: str) -> None:
@@ -41,14 +42,33 @@ def prepare_output(output: str) -> None:
     _delete_parts(output)
 
 
-def finish_output(output: str) -> dict:
-    """Merge the manifest and tidy the shard folders; returns the `sizes` section of stats.json."""
+def check_earlier_output(output: str, shard_dirs: tuple[str, ...], overwrite: bool) -> None:
+    """An earlier run's samples of a kind this run will not write would be unlisted or lost: refuse to
+    write over them unless asked to (`--overwrite`)."""
+    manifest = FileSystems.join(output, MANIFEST_FILE)
+    if overwrite or not FileSystems.exists(manifest):
+        return
+    earlier = {
+        _SHARD_DIR_OF_KIND.get(kind, kind)
+        for kind in read_manifest(manifest, FileSystems.open).column("kind").to_pylist()
+    }
+    foreign = sorted(earlier - set(shard_dirs))
+    if foreign:
+        raise ValueError(
+            f"output {output!r} holds an earlier run's {', '.join(foreign)} shards, which this run would not "
+            "rewrite: write to another folder, ask for those datasets too, or pass --overwrite to replace them"
+        )
+
+
+def finish_output(output: str, shard_dirs: tuple[str, ...] = SHARD_DIRS) -> dict:
+    """Merge the manifest and tidy the shard folders `shard_dirs` (those a run owns: its own datasets',
+    or all with --overwrite); returns the `sizes` section of stats.json."""
     parts = [m.path for m in _matches(FileSystems.join(output, MANIFEST_PARTS_DIR, "*.parquet"))]
     manifest = merge_parts(_read(path) for path in sorted(parts))
     with atomic_file(FileSystems.join(output, MANIFEST_FILE)) as out:
         pq.write_table(manifest, out)
     listed = {FileSystems.join(output, shard) for shard in manifest.column("shard").to_pylist()}
-    for kind_dir in SHARD_DIRS:
+    for kind_dir in shard_dirs:
         for found in _matches(FileSystems.join(output, kind_dir, "shard-*")):
             if found.path not in listed:  # a shard of an earlier run with another count, or a temporary file
                 FileSystems.delete([found.path])

@@ -200,3 +200,23 @@ def test_the_summary_names_every_drop_reason_the_time_and_the_fetch_rate(curated
     printed = capsys.readouterr().out
     assert f"output in {output} after " in printed and " usable of " in printed and " fetched (" in printed
     assert all(f"dropped {reason} " in printed for reason in stats["drops"])
+
+
+def test_a_run_of_other_datasets_refuses_to_touch_an_earlier_runs_shards_unless_told(curated, tmp_path, capsys):
+    import shutil
+
+    output, args = curated
+    folder = tmp_path / "earlier"
+    shutil.copytree(output, folder)
+    m3w_shards = sorted(p.name for p in (folder / "m3w").glob("shard-*.tar"))
+    i = args.index("--datasets")
+    pairs_args = [*args[:i], *args[i + 2 :], "--output", str(folder)]
+    capsys.readouterr()
+    assert main(["pairs", *pairs_args]) == 2
+    assert "holds an earlier run's m3w shards" in capsys.readouterr().err
+    assert sorted(p.name for p in (folder / "m3w").glob("shard-*.tar")) == m3w_shards  # untouched
+    assert main(["verify", str(folder)]) == 0
+    assert main(["pairs", *pairs_args, "--overwrite"]) == 0
+    assert not list((folder / "m3w").glob("shard-*.tar"))  # replaced, as asked
+    capsys.readouterr()
+    assert main(["verify", str(folder)]) == 0

@@ -20,7 +20,13 @@ from pipelines.outcome import FailedRun, add_error_budget_argument, documents_pr
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import InputConfig, ReadPages
 from pipelines.rejects import REJECTS
-from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
+from pipelines.run.command import (
+    add_overwrite_argument,
+    add_sharding_arguments,
+    report_run,
+    run_all,
+    sharding_from_args,
+)
 from pipelines.run.dag import RunConfig
 from pipelines.sinks.jsonl import WriteJsonLines
 
@@ -48,6 +54,7 @@ def add_parser(subcommands) -> None:
         "and write shards with the images",
     )
     add_sharding_arguments(parser)
+    add_overwrite_argument(parser)
     add_m3w_arguments(parser)
     add_image_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=10)
@@ -74,6 +81,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         images=image_stage_from_args(args),
         datasets=("m3w",),
         sharding=sharding_from_args(args),
+        overwrite=args.overwrite,
     )
     return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
 

@@ -13,7 +13,13 @@ from pipelines.outcome import add_error_budget_argument
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
-from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
+from pipelines.run.command import (
+    add_overwrite_argument,
+    add_sharding_arguments,
+    report_run,
+    run_all,
+    sharding_from_args,
+)
 from pipelines.run.dag import PairLists, RunConfig
 
 
@@ -34,6 +40,7 @@ def add_parser(subcommands) -> None:
     )
     parser.add_argument("--output", required=True, help="output folder (any Beam FileSystems path)")
     add_sharding_arguments(parser)
+    add_overwrite_argument(parser)
     add_caption_arguments(parser)
     add_image_url_arguments(parser)
     add_image_arguments(parser)
@@ -60,5 +67,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         pair_lists=PairLists(tuple(args.pairs_list), args.url_column, args.caption_column),
         datasets=("pairs",),
         sharding=sharding_from_args(args),
+        overwrite=args.overwrite,
     )
     return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)

@@ -13,7 +13,7 @@ from pipelines.images.arguments import add_dedup_arguments, add_image_arguments,
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
 from pipelines.outcome import FailedRun, add_error_budget_argument, run_problems
-from pipelines.outputs import finish_output, prepare_output
+from pipelines.outputs import SHARD_DIRS, check_earlier_output, finish_output, prepare_output
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.provenance import Provenance
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
@@ -49,6 +49,7 @@ def add_parser(subcommands) -> None:
         "--datasets", default=",".join(DATASETS), help="which to build, comma-separated (default: %(default)s)"
     )
     add_sharding_arguments(parser)
+    add_overwrite_argument(parser)
     add_m3w_arguments(parser)
     add_caption_arguments(parser)
     add_image_arguments(parser)
@@ -72,6 +73,14 @@ def add_sharding_arguments(parser: argparse.ArgumentParser) -> None:
         "--shard_mb", type=positive_float, default=256, help="target shard size in MB (default: %(default)s)"
     )
     group.add_argument("--shard_samples", type=positive_int, help="target samples per shard (default: no limit)")
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run's shards in --output even of datasets this run does not build",
+    )
 
 
 def sharding_from_args(args: argparse.Namespace) -> Sharding:
@@ -105,6 +114,7 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
         video_lists=VideoLists(tuple(args.video_list), args.url_column, args.text_column),
         datasets=datasets,
         sharding=sharding_from_args(args),
+        overwrite=args.overwrite,
     )
 
 
@@ -125,12 +135,14 @@ def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_ra
 def run_all(config: RunConfig, beam_args: list[str]) -> dict:
     patterns = [*(config.inputs.patterns if config.inputs else ()), *config.pair_lists.paths, *config.video_lists.paths]
     provenance = Provenance(config, beam_args, patterns)
+    owned = SHARD_DIRS if config.overwrite else config.datasets
+    check_earlier_output(config.output, config.datasets, config.overwrite)
     prepare_output(config.output)
     pipeline = new_pipeline(beam_args)
     rejects = pipeline | "Curate" >> CurateAll(config)
     job.write_rejects(rejects, config.output, "run")
     stats = job.stats_from_counters(job.run(pipeline))
-    stats["sizes"] = finish_output(config.output)
+    stats["sizes"] = finish_output(config.output, owned)
     stats["provenance"] = provenance.record()
     job.write_stats(config.output, stats)
     return stats

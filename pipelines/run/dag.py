@@ -66,6 +66,7 @@ class RunConfig:
     pair_lists: PairLists = field(default_factory=PairLists)
     video_lists: VideoLists = field(default_factory=VideoLists)
     datasets: tuple[str, ...] = DATASETS
+    overwrite: bool = False  # replace an earlier run's shards of datasets this run does not build
     sharding: Sharding = field(default_factory=Sharding)
 
 

@@ -10,7 +10,13 @@ from pipelines.images.arguments import add_dedup_arguments, decontamination_from
 from pipelines.outcome import add_error_budget_argument
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
-from pipelines.run.command import add_sharding_arguments, report_run, run_all, sharding_from_args
+from pipelines.run.command import (
+    add_overwrite_argument,
+    add_sharding_arguments,
+    report_run,
+    run_all,
+    sharding_from_args,
+)
 from pipelines.run.dag import RunConfig
 from pipelines.video.arguments import (
     add_clip_arguments,
@@ -35,6 +41,7 @@ def add_parser(subcommands) -> None:
     parser.add_argument("--text_column", default="text", help="text column of --video_list (default: %(default)s)")
     parser.add_argument("--output", required=True, help="output folder (any Beam FileSystems path)")
     add_sharding_arguments(parser)
+    add_overwrite_argument(parser)
     add_clip_arguments(parser)
     add_download_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=None)
@@ -63,5 +70,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         video_lists=VideoLists(tuple(args.video_list), args.url_column, args.text_column),
         datasets=("video",),
         sharding=sharding_from_args(args),
+        overwrite=args.overwrite,
     )
     return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
