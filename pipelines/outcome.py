@@ -36,7 +36,7 @@ def run_problems(stats: dict, datasets: tuple[str, ...], max_error_rate: float) 
 def documents_problems(stats: dict, max_error_rate: float) -> list[str]:
     """The text-only M3W job: documents instead of shards."""
     problems = run_problems({**stats, "sizes": {}}, (), max_error_rate)
-    if stats["stages"].get("m3w", {}).get("documents_out", 0) == 0:
+    if stats["stages"].get("m3w", {}).get("documents_kept", 0) == 0:
         problems.insert(0, f"no document was written{_top_drops(stats)}")
     return problems
 

@@ -93,6 +93,7 @@ def test_real_warcs_and_saved_pages(testdata, tmp_path):
     assert stats["stages"]["m3w"]["pages_in"] == 43 + stats["stages"]["warc"]["html_response"]
     duplicates = stats["drops"].get("m3w.duplicate_page", 0)
     assert len(docs) == stats["stages"]["m3w"]["documents_out"] - duplicates >= 40
+    assert stats["stages"]["m3w"]["documents_kept"] == len(docs)  # what the summary prints: after duplicates
     assert len({d.doc_id for d in docs}) == len(docs)  # the same page crawled twice is kept once
     assert sum(len(d.images) for d in docs) > 100
 

@@ -106,7 +106,7 @@ def print_m3w_summary(stats: dict) -> None:
     m3w = stats["stages"].get("m3w", {})
     images = stats["stages"].get("m3w_images", {})
     print(f"  pages read        {m3w.get('pages_in', 0)}")
-    print(f"  documents kept    {m3w.get('documents_out', 0)} (with {images.get('kept', 0)} images)")
+    print(f"  documents kept    {m3w.get('documents_kept', 0)} (with {images.get('kept', 0)} images before fetching)")
     fetched = stats["stages"].get("images")
     if fetched:
         print(

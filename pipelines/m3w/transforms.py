@@ -53,6 +53,7 @@ class KeepOnePerKey(beam.DoFn):
         copies = sorted(copies, key=lambda d: (d.source, d.record_id))
         for duplicate in copies[1:]:
             yield self.rejects.drop("duplicate_page", duplicate.url, f"same URL and content as {copies[0].record_id}")
+        self.rejects.count("documents_kept")  # after duplicate pages went: what is written
         yield copies[0]
 
 
