@@ -108,16 +108,10 @@ class CurateAll(beam.PTransform):
             )
             sources.append(extracted.pairs)
             rejects.append(extracted[REJECTS])
-        if self.config.pair_lists.paths:
-            lists = self.config.pair_lists
-            listed = (
-                root
-                | "PairLists" >> beam.Create(lists.paths)
-                | "ReadPairLists"
-                >> beam.ParDo(ReadUrlList(lists.url_column, lists.caption_column)).with_outputs(REJECTS, main="rows")
-            )
-            rejects.append(listed[REJECTS])
-            sources.append(listed.rows | "PairListCandidates" >> beam.MapTuple(lists.candidate))
+        lists = self.config.pair_lists
+        if lists.paths:
+            rows = _read_lists(root, "Pair", lists.paths, lists.url_column, lists.caption_column, rejects)
+            sources.append(rows | "PairListCandidates" >> beam.MapTuple(lists.candidate))
         return sources | "PairCandidates" >> beam.Flatten()
 
     def _images(self, documents, pairs) -> list:
@@ -145,16 +139,10 @@ class CurateAll(beam.PTransform):
         config, sources, list_rejects = self.config, [], []
         if pages is not None:
             sources.append(pages | "PageVideos" >> beam.FlatMap(page_videos))
-        if config.video_lists.paths:
-            lists = config.video_lists
-            listed = (
-                root
-                | "VideoLists" >> beam.Create(lists.paths)
-                | "ReadVideoLists"
-                >> beam.ParDo(ReadUrlList(lists.url_column, lists.text_column)).with_outputs(REJECTS, main="rows")
-            )
-            list_rejects.append(listed[REJECTS])
-            sources.append(listed.rows | "VideoListCandidates" >> beam.MapTuple(lists.candidate))
+        lists = config.video_lists
+        if lists.paths:
+            rows = _read_lists(root, "Video", lists.paths, lists.url_column, lists.text_column, list_rejects)
+            sources.append(rows | "VideoListCandidates" >> beam.MapTuple(lists.candidate))
         videos = config.videos
         built = (sources | "VideoCandidates" >> beam.Flatten()) | "Videos" >> BuildVideoPairs(
             videos.download, videos.clips, videos.decontamination, videos.threads
@@ -167,3 +155,14 @@ class CurateAll(beam.PTransform):
         _ = samples | f"Write{kind_dir.title()}Shards" >> WriteShards(
             self.config.output, kind_dir, sharding.target_bytes, sharding.target_samples
         )
+
+
+def _read_lists(root, name: str, paths: tuple[str, ...], url_column: str, text_column: str, rejects: list):
+    """(url, text) rows of the lists at `paths`; their rejects (bad lines, unreadable lists) join `rejects`."""
+    listed = (
+        root
+        | f"{name}Lists" >> beam.Create(paths)
+        | f"Read{name}Lists" >> beam.ParDo(ReadUrlList(url_column, text_column)).with_outputs(REJECTS, main="rows")
+    )
+    rejects.append(listed[REJECTS])
+    return listed.rows
