@@ -37,9 +37,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# Scripts here can share a name with a package (benchmarks/dedup.py): the repository root goes first.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import apache_beam as beam
 import webdataset
 from apache_beam.io.filesystems import FileSystems

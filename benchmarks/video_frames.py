@@ -29,7 +29,6 @@ import re
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -39,10 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import default_testdata
-
-# benchmarks/dedup.py shadows the dedup package (this folder comes first on sys.path): the
-# repository root goes in front.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dedup.video_frames import FrameRules, ffmpeg_executable, sample_frames, split_jpegs
 from pipelines.fetch.address_guard import AddressPolicy

@@ -11,6 +11,30 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+SCRIPTS = sorted(
+    p.name for p in (REPO_ROOT / "benchmarks").glob("*.py") if p.name not in ("common.py", "real_images.py")
+)
+PACKAGES = {p.parent.name for p in REPO_ROOT.glob("*/__init__.py")}
+
+
+def test_no_benchmark_script_shadows_a_package():
+    # The script's folder comes first on sys.path: benchmarks/dedup.py once hid the dedup package.
+    assert not {Path(name).stem for name in SCRIPTS} & PACKAGES
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_benchmark_starts_as_the_readme_runs_it(script):
+    done = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr[-2000:]
+
+
 @pytest.mark.parametrize("script", ["train_step.py"])
 def test_benchmark_runs_in_quick_mode_and_prints_its_tables(script, testdata):
     done = subprocess.run(

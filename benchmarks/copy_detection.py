@@ -7,7 +7,7 @@ searched as it is and through every augmentation of dedup/augment.py, and so are
 other folders there (distractors). (b) Synthetic data: random 256-bit codes and random unit 512-d
 vectors; each query is a noisy copy of an indexed entry, as a contaminated image is.
 
-    .venv/bin/python benchmarks/dedup.py [--testdata PATH] [--rows 1000000] [--queries 500]
+    .venv/bin/python benchmarks/copy_detection.py [--testdata PATH] [--rows 1000000] [--queries 500]
         [--clip-weights PATH] [--sscd PATH]
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,10 +26,6 @@ import imagehash
 import numpy as np
 from common import default_testdata, per_core_rate
 from PIL import Image
-
-# This script shares its name with the dedup package, and its folder comes first on sys.path: the
-# repository root goes in front so that `dedup` is the package.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dedup.augment import AUGMENTATIONS
 from dedup.benchmarks.items import BenchmarkSource
