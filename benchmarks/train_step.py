@@ -201,7 +201,7 @@ def ours_loader(corpus: Corpus, dataset: str, workers: int, settings: LoadSettin
         settings.batch_size, settings.seed, resample=run.resample, shuffle_buffer=run.shuffle_buffer
     )
     source = resolve_shards(dataset, corpus.shards(dataset))
-    return DatasetLoader(source, builder, stream, tokenizer.pad_id, tokenizer.image_id, workers)
+    return DatasetLoader(source, builder, stream, workers)
 
 
 def count_ours(batch) -> tuple[int, int]:

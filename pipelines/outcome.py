@@ -3,6 +3,8 @@ failures (pages whose extraction raised) past the error budget, make the command
 
 from __future__ import annotations
 
+from pipelines.argument_types import fraction
+
 DEFAULT_MAX_ERROR_RATE = 0.05
 
 
@@ -49,8 +51,6 @@ def _top_drops(stats: dict) -> str:
 
 
 def add_error_budget_argument(parser) -> None:
-    from pipelines.argument_types import fraction
-
     parser.add_argument(
         "--max_error_rate",
         type=fraction,

@@ -86,11 +86,12 @@ def validate_sample(sample: Sample, where: str = "sample") -> list[str]:
     """Every way the sample breaks the layout, as readable problems; empty when it is valid."""
     where = _naming_key(sample, where)
     try:
-        kind = sample_kind(sample, where)
+        meta = _read_json(sample, where)
+        kind = meta["dataset"]
         if kind == "m3w":
             doc, _ = sample_to_document(sample, where)
             problems = _text_token_problems(doc)
-            if json.loads(sample["json"]).get("text") != doc.text:
+            if meta.get("text") != doc.text:
                 problems.append("the stored text is not the one its segments make (tokens or text edited)")
         elif kind == "pair":
             pair, _ = sample_to_pair(sample, where)
@@ -100,7 +101,7 @@ def validate_sample(sample: Sample, where: str = "sample") -> list[str]:
             problems = [] if sample.get("txt", b"").decode("utf-8") == clip.text else ["txt differs from text"]
     except (InvalidSample, ValueError, UnicodeDecodeError) as error:
         return [str(error)]
-    problems += _forged_token_problems(json.loads(sample["json"]), sample)
+    problems += _forged_token_problems(meta, sample)
     return [f"{where}: {p}" for p in problems]
 
 

@@ -31,7 +31,7 @@ def manifest_row(sample: Sample, shard: str, entry: SampleEntry) -> dict[str, An
         "shard": shard,
         "offset": entry.offset,
         "size": entry.size,
-        "image_count": image_count(sample),
+        "image_count": len(image_names(sample)),
         "text_chars": len(text or ""),
         "token_estimate": estimate_tokens(text or ""),
         "dedup_max_score": max((s for s in scores if s is not None), default=None),
@@ -49,9 +49,9 @@ def sample_digest(sample: Sample) -> str:
     return digest.hexdigest()
 
 
-def image_count(sample: Sample) -> int:
-    """Images of a sample: `jpg` for a pair, `{i}.jpg` for a document's images or a clip's frames."""
-    return sum(1 for name in sample if name == "jpg" or name.endswith(".jpg"))
+def image_names(sample: Sample) -> list[str]:
+    """The members that are images: `jpg` for a pair, `{i}.jpg` for a document's images or a clip's frames."""
+    return sorted(name for name in sample if name == "jpg" or name.endswith(".jpg"))
 
 
 def _dedup_scores(meta: dict[str, Any], kind: str) -> list[float | None]:

@@ -15,7 +15,7 @@ from PIL import Image
 from schemas.manifest import MANIFEST_FILE, STATS_FILE
 from schemas.samples import validate_sample
 from schemas.version import check_format_version
-from shards.manifest import manifest_row, read_manifest
+from shards.manifest import image_names, manifest_row, read_manifest
 from shards.reader import BrokenShard, Opener, iter_entries
 from shards.tar_writer import SampleEntry
 
@@ -98,7 +98,7 @@ def _verify_shard(shard: str, path: str, rows: list[dict], open_file: Opener, re
 def _image_problems(sample: dict, where: str) -> list[str]:
     """Every image decoded in full: a header that parses is not enough."""
     problems = []
-    for name in sorted(n for n in sample if n == "jpg" or n.endswith(".jpg")):
+    for name in image_names(sample):
         try:
             with Image.open(io.BytesIO(sample[name])) as image:
                 image.load()

@@ -134,7 +134,7 @@ def loader(
     settings = StreamSettings(**({"batch_size": 1, "resample": False, "shuffle_buffer": 1} | stream))
     examples = ExampleBuilder(dataset, tokenizer, sequence or SequenceSettings(), images)
     source = resolve_shards(dataset, [str(folder)])
-    return DatasetLoader(source, examples, settings, tokenizer.pad_id, tokenizer.image_id, workers, position)
+    return DatasetLoader(source, examples, settings, workers, position)
 
 
 def take(batches: DatasetLoader, count: int) -> list[Batch]:

@@ -26,16 +26,39 @@ class StepShape:
     frames_per_media: int
 
 
-def step_flops(model: Flamingo, shape: StepShape) -> float:
+@dataclass(frozen=True)
+class ModelSizes:
+    """The sizes FLOPs depend on, counted once per model (not per step)."""
+
+    lm: int  # parameters in matrix multiplies (embeddings are lookups)
+    cross_attention: int
+    vision: int
+    resampler: int
+    layers: int
+    hidden: int
+    patches: int  # per frame
+
+    @classmethod
+    def of(cls, model: Flamingo) -> ModelSizes:
+        return cls(
+            lm=_parameters(model.lm) - _embedding_parameters(model),
+            cross_attention=_parameters(model.cross_attention),
+            vision=_parameters(model.vision),
+            resampler=_parameters(model.resampler),
+            layers=len(model.lm.layers),
+            hidden=model.lm.hidden_size,
+            patches=(model.vision.image_size // _patch(model)) ** 2,
+        )
+
+
+def step_flops(model: Flamingo | ModelSizes, shape: StepShape) -> float:
+    sizes = model if isinstance(model, ModelSizes) else ModelSizes.of(model)
     tokens = shape.sequences * shape.tokens_per_sequence
-    lm = _parameters(model.lm) - _embedding_parameters(model)
-    xattn = _parameters(model.cross_attention)
-    layers, hidden = len(model.lm.layers), model.lm.hidden_size
-    text = (2 + 2) * lm * tokens + (2 + 4) * xattn * tokens + 12 * layers * hidden * shape.tokens_per_sequence * tokens
+    attention = 12 * sizes.layers * sizes.hidden * shape.tokens_per_sequence * tokens
+    text = (2 + 2) * sizes.lm * tokens + (2 + 4) * sizes.cross_attention * tokens + attention
     frames = shape.media * shape.frames_per_media
-    patches = (model.vision.image_size // _patch(model)) ** 2
-    vision = 2 * _parameters(model.vision) * patches * frames
-    resampler = (2 + 4) * _parameters(model.resampler) * patches * frames
+    vision = 2 * sizes.vision * sizes.patches * frames
+    resampler = (2 + 4) * sizes.resampler * sizes.patches * frames
     return float(text + vision + resampler)
 
 

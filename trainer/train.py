@@ -24,7 +24,7 @@ from trainer.data.batch import IGNORE_INDEX, Batch
 from trainer.data.images import normalise
 from trainer.data.stream import DatasetLoader, StreamPosition, StreamSettings
 from trainer.distributed import Processes, parallelize
-from trainer.flops import PEAK_FLOPS, StepShape, step_flops
+from trainer.flops import PEAK_FLOPS, ModelSizes, StepShape, step_flops
 from trainer.metrics import MetricsLogger
 from trainer.model.build import build_flamingo
 from trainer.model.flamingo import Flamingo
@@ -87,8 +87,6 @@ class Trainer:
                     resample=config.data.resample,
                     shuffle_buffer=config.data.shuffle_buffer,
                 ),
-                self.tokenizer.pad_id,
-                self.tokenizer.image_id,
                 config.data.workers,
                 positions.get(name),
                 pin_memory=device.type == "cuda",
@@ -97,18 +95,25 @@ class Trainer:
         }
         self.mean, self.std = images.mean, images.std
         self.peak_flops = _peak_flops(device)
+        self.model_sizes = ModelSizes.of(self.model)
 
     # -- one step --------------------------------------------------------------------------------
 
     def train_step(self) -> StepResult:
         device = self.processes.device
-        batches = {
-            name: [next(self.loaders[name]).to(device) for _ in range(dataset.micro_batches)]
+        taken = {
+            name: [next(self.loaders[name]) for _ in range(dataset.micro_batches)]
             for name, dataset in self.config.datasets.items()
         }
-        names = list(batches)
-        targets = torch.tensor([sum(b.targets for b in batches[n]) for n in names], dtype=torch.float64, device=device)
-        self.processes.sum(targets)
+        names = list(taken)
+        # Counted on the host, before the copy to the device: no synchronisation in the step.
+        every = [b for name in names for b in taken[name]]
+        targets = torch.tensor([sum(b.targets for b in taken[n]) for n in names], dtype=torch.float64)
+        tokens = sum(int(b.attention_mask.sum()) for b in every) * self.processes.world_size
+        samples = sum(len(b.input_ids) for b in every) * self.processes.world_size
+        flops = sum(step_flops(self.model_sizes, _shape(b)) for b in every) * self.processes.world_size
+        batches = {name: [b.to(device) for b in taken[name]] for name in names}
+        targets = self.processes.sum(targets.to(device))
         passes = [(i, batch) for i, name in enumerate(names) for batch in batches[name]]
         loss_sums = torch.zeros(len(names), dtype=torch.float64, device=device)
         self.optimizer.zero_grad(set_to_none=True)
@@ -138,10 +143,6 @@ class Trainer:
                     f"{dict(zip(names, losses.tolist(), strict=True))}); lower optim.lr or check the data"
                 )
         self.step += 1
-        every = [b for name in names for b in batches[name]]
-        counts = torch.tensor([sum(int(b.attention_mask.sum()) for b in every), sum(len(b.input_ids) for b in every)])
-        flops = sum(step_flops(self.model, _shape(b)) for b in every) * self.processes.world_size
-        tokens, samples = (int(v) * self.processes.world_size for v in counts)
         return StepResult(
             dict(zip(names, losses.tolist(), strict=True)), not finite, float(grad_norm), tokens, samples, flops
         )

@@ -36,22 +36,12 @@ def _inflate(raw, new_decompressor, wanted: int) -> bytes:
     decompressor = new_decompressor()
     pending = b""
     while len(out) < wanted:
-        if not pending:
+        if not pending and getattr(decompressor, "needs_input", True):
             pending = raw.read(_CHUNK)
             if not pending:
                 break
-        room = wanted - len(out)
-        if hasattr(decompressor, "unconsumed_tail"):  # zlib keeps what it could not yet inflate
-            out += decompressor.decompress(pending, room)
-            pending = decompressor.unconsumed_tail
-            if decompressor.eof:  # concatenated gzip members, as `cat a.gz b.gz` makes
-                pending, decompressor = decompressor.unused_data + pending, new_decompressor()
-        else:
-            out += decompressor.decompress(pending, room)
-            pending = b""
-            if decompressor.eof:
-                pending, decompressor = decompressor.unused_data, new_decompressor()
-            elif not decompressor.needs_input:
-                while len(out) < wanted and not decompressor.needs_input and not decompressor.eof:
-                    out += decompressor.decompress(b"", wanted - len(out))
+        out += decompressor.decompress(pending, wanted - len(out))
+        pending = getattr(decompressor, "unconsumed_tail", b"")  # zlib hands back unread input; bz2/lzma keep it
+        if decompressor.eof:  # concatenated members or streams, as `cat a.gz b.gz` makes
+            pending, decompressor = decompressor.unused_data + pending, new_decompressor()
     return bytes(out)

@@ -28,7 +28,6 @@ import torch
 import webdataset as wds
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from schemas.samples import InvalidSample
 from schemas.version import UnsupportedFormatVersion
 from trainer.data.batch import Batch, collate
 from trainer.data.examples import ExampleBuilder, OtherKind
@@ -76,13 +75,10 @@ class ShardStream(IterableDataset):
         source: ShardSource,
         builder: ExampleBuilder,
         settings: StreamSettings,
-        pad_id: int,
-        image_id: int,
         start: StreamPosition,
     ) -> None:
         super().__init__()
         self.source, self.builder, self.settings = source, builder, settings
-        self.pad_id, self.image_id = pad_id, image_id
         self.start = start
 
     def __iter__(self) -> Iterator[Batch]:
@@ -129,7 +125,7 @@ class ShardStream(IterableDataset):
                 in_row[0] = 0
             except OtherKind:
                 continue
-            except (InvalidSample, UnsupportedFormatVersion, BadImage, ValueError) as error:
+            except ValueError as error:  # InvalidSample, UnsupportedFormatVersion, BadImage and the like
                 skipped[_reason(error)] += 1
                 in_row[0] += 1
                 log.warning("%s: skipping a sample: %s", self.source.dataset, error)
@@ -137,7 +133,8 @@ class ShardStream(IterableDataset):
                     break
                 continue
             if len(examples) == self.settings.batch_size:
-                batch = collate(examples, self.source.dataset, self.pad_id, self.image_id)
+                tokenizer = self.builder.tokenizer
+                batch = collate(examples, self.source.dataset, tokenizer.pad_id, tokenizer.image_id)
                 batch.index, batch.worker, batch.position, batch.skipped = index, worker, read, dict(skipped)
                 yield batch
                 index += workers
@@ -191,8 +188,6 @@ class DatasetLoader:
         source: ShardSource,
         builder: ExampleBuilder,
         settings: StreamSettings,
-        pad_id: int,
-        image_id: int,
         workers: int,
         position: StreamPosition | None = None,
         pin_memory: bool = False,
@@ -202,7 +197,7 @@ class DatasetLoader:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # a Hugging Face tokenizer in forked workers
         self.position = position or StreamPosition(workers=max(workers, 1))
         start = StreamPosition.from_state_dict(self.position.state_dict())  # the stream's own copy: this one moves
-        stream = ShardStream(source, builder, settings, pad_id, image_id, start)
+        stream = ShardStream(source, builder, settings, start)
         self._loader = DataLoader(
             stream,
             batch_size=None,
