@@ -39,5 +39,6 @@ def train(rank: int, world: int, port: int, config: dict, batches_file: str, ste
         trained = {n: _full(p) for n, p in trainer.model.named_parameters() if p.requires_grad}  # collective
         if processes.main:
             torch.save(trained, output)
+        processes.barrier()  # no rank tears the process group down while another still uses it
     finally:
         stop_processes()
