@@ -5,7 +5,10 @@ are rejected for, frame decontamination, and webdataset shards readable without 
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from dedup.video_frames import FrameExtractionError, FrameRules, sample_frames
 from pipelines.cli import main
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.local_server import LocalServer
+from pipelines.video import download
 from pipelines.video.candidates import VideoCandidate
 from pipelines.video.clips import ClipRules
 from pipelines.video.download import DownloadConfig, VideoRejected, download_video
@@ -37,6 +41,7 @@ GOOD = {  # clip -> (codec, declared duration in seconds)
 }
 LOOPBACK = DownloadConfig(addresses=AddressPolicy(allow_loopback=True), deadline_s=30, socket_timeout_s=3, retries=0)
 RULES = ClipRules(frames=FrameRules(max_frames=100, max_side=160))
+REPO_ROOT = Path(__file__).resolve().parent.parent
 FAST = ["--allow_loopback", "--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
@@ -108,6 +113,18 @@ def test_direct_files_and_pages_download_through_yt_dlp(site):
     assert not folder.exists()  # the temporary folder goes with the block
     with download_video(site.url + "page.html", LOOPBACK) as video:
         assert video.path.endswith(".mp4") and video.title.startswith("Cycling news")
+
+
+def test_a_zygote_that_died_is_started_again(site):
+    """Downloads fork from one yt-dlp zygote per process; if something kills it, the next starts another."""
+    with download_video(site.url + "cup.mp4", LOOPBACK):
+        pass
+    zygote = download._ZYGOTE._process
+    zygote.kill()
+    zygote.wait()
+    with download_video(site.url + "cup.mp4", LOOPBACK) as video:
+        assert Path(video.path).stat().st_size > 0 and video.cpu_s > 0
+    assert download._ZYGOTE._process.pid != zygote.pid
 
 
 def reason_for(url: str, config: DownloadConfig = LOOPBACK, rules: ClipRules = RULES) -> str:
@@ -249,3 +266,73 @@ def test_frames_of_benchmark_videos_are_caught(site, tmp_path, testdata):
     samples = list(wds.WebDataset(sorted(str(p) for p in (output / "video").glob("*.tar")), shardshuffle=False))
     (clip, _) = sample_to_video(samples[0])
     assert len(samples) == 1 and clip.url.endswith("cup.mp4") and clip.dedup_score < 0.8
+
+
+_HOSTILE_ANSWERS = """
+import json, os, sys, threading, time, zlib
+sys.path.insert(0, "tests")
+from http_helpers import ScriptedServer
+from pipelines.fetch.address_guard import AddressPolicy
+from pipelines.video import download
+from pipelines.video.download import DownloadConfig, VideoRejected, download_video
+
+def gzip_bomb(size):  # a page of `size` bytes that gzip makes about a thousandth of that
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 31)
+    spaces = b" " * (1 << 20)
+    parts = [deflate.compress(b"<html><head><title>t</title></head><body>")]
+    parts += [deflate.compress(spaces) for _ in range(size >> 20)]
+    return b"".join(parts) + deflate.flush()
+
+def endless(chunk):
+    while True:
+        yield chunk
+
+def status(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as lines:
+            return next(line.split()[1] for line in lines if line.startswith(field))
+    except (OSError, StopIteration):
+        return None
+
+peak_mb = 0
+def watch_downloads():  # yt-dlp's processes are the zygote's children; the zygote is ours
+    global peak_mb
+    while True:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            parent = status(pid, "PPid:")
+            if parent and status(parent, "PPid:") == str(os.getpid()):
+                peak_mb = max(peak_mb, int(status(pid, "VmRSS:") or 0) >> 10)
+        time.sleep(0.02)
+
+bomb = gzip_bomb(1 << 30)
+server = ScriptedServer({
+    "/bomb.html": lambda _: (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb),
+    "/endless.html": lambda _: (200, {"Content-Type": "text/html"}, endless(b"<p>more text</p>" * 4096)),
+    "/chunked.mp4": lambda _: (200, {"Content-Type": "video/mp4"}, endless(bytes(1 << 16))),
+})
+config = DownloadConfig(addresses=AddressPolicy(allow_loopback=True), max_bytes=4 << 20,
+                        max_memory_bytes=512 << 20, deadline_s=30, socket_timeout_s=3, retries=1)
+threading.Thread(target=watch_downloads, daemon=True).start()
+start = time.monotonic()
+try:
+    with download_video(server.url + sys.argv[1], config):
+        reason = "downloaded"
+except VideoRejected as rejected:
+    reason = rejected.reason
+print(json.dumps([reason, round(time.monotonic() - start, 1), peak_mb]))
+"""
+
+
+@pytest.mark.parametrize("path", ["/bomb.html", "/endless.html", "/chunked.mp4"])
+def test_bombs_and_endless_answers_are_too_large_within_the_memory_and_byte_caps(path, tmp_path):
+    """Before, yt-dlp read these whole while extracting (5 GiB in 13 s) or wrote an undeclared-size
+    video past --max_video_bytes (860 MB to /tmp); now it runs in a child process whose memory and
+    files are capped, behind a proxy that holds the download to its byte budget."""
+    done = subprocess.run(
+        [sys.executable, "-c", _HOSTILE_ANSWERS, path],
+        capture_output=True, text=True, check=True, cwd=REPO_ROOT, env={**os.environ, "TMPDIR": str(tmp_path)},
+    )  # fmt: skip
+    reason, seconds, peak_mb = json.loads(done.stdout)
+    print(f"{path}: {reason} in {seconds} s, yt-dlp's process peaked at {peak_mb} MB")
+    assert reason == "too_large" and seconds < 20 and peak_mb <= 512
+    assert list(tmp_path.iterdir()) == []  # nothing left on disk

@@ -5,6 +5,10 @@ redirected ones included, is checked: the target host is resolved, every address
 must pass the policy, and the connection goes to the checked address (no second lookup to rebind).
 HTTPS goes through CONNECT tunnels, plain HTTP through absolute-form requests. One proxy serves one
 client for the length of one download; `refusals` says what it turned away.
+
+Given `max_bytes`, the proxy is also the download's byte budget: it relays at most that many bytes
+from origins to the client, over all connections together (HTTPS tunnels included, which nothing
+else can see into), then cuts the connection and refuses new ones; `over_budget` says so.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import http.client
 import select
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
@@ -36,10 +41,14 @@ def guarded_connection(host: str, port: int, policy: AddressPolicy, timeout: flo
 
 
 class GuardedProxy:
-    def __init__(self, policy: AddressPolicy, timeout: float = 20.0) -> None:
+    def __init__(self, policy: AddressPolicy, timeout: float = 20.0, max_bytes: int | None = None) -> None:
         self.policy = policy
         self.timeout = timeout
+        self.max_bytes = max_bytes
         self.refusals: list[str] = []
+        self.relayed = 0
+        self.over_budget = False
+        self._lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,7 +59,7 @@ class GuardedProxy:
                     return
                 self.send_response(200, "Connection Established")
                 self.end_headers()
-                _relay(self.connection, upstream, proxy.timeout)
+                _relay(self.connection, upstream, proxy.timeout, proxy._take)
                 self.close_connection = True
 
             def do_GET(self) -> None:
@@ -80,7 +89,18 @@ class GuardedProxy:
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    def _take(self, size: int) -> bool:
+        """Counts `size` bytes from an origin; False once the budget is spent."""
+        with self._lock:
+            self.relayed += size
+            if self.max_bytes is not None and self.relayed > self.max_bytes:
+                self.over_budget = True
+            return not self.over_budget
+
     def _connect(self, handler: BaseHTTPRequestHandler, host: str, port: int) -> socket.socket | None:
+        if self.over_budget:
+            handler.send_error(403, f"over the download's budget of {self.max_bytes} bytes")
+            return None
         try:
             return guarded_connection(host, port, self.policy, self.timeout)
         except BlockedAddress as refused:
@@ -111,7 +131,7 @@ class GuardedProxy:
                     handler.send_header(name, value)
             handler.send_header("Connection", "close")
             handler.end_headers()
-            while handler.command != "HEAD" and (chunk := response.read(CHUNK)):
+            while handler.command != "HEAD" and (chunk := response.read(CHUNK)) and self._take(len(chunk)):
                 handler.wfile.write(chunk)
         except (OSError, http.client.HTTPException):
             pass  # the client sees a cut connection, as it would from the origin
@@ -120,7 +140,7 @@ class GuardedProxy:
             handler.close_connection = True
 
 
-def _relay(client: socket.socket, upstream: socket.socket, timeout: float) -> None:
+def _relay(client: socket.socket, upstream: socket.socket, timeout: float, take: Callable[[int], bool]) -> None:
     sockets = [client, upstream]
     try:
         while True:
@@ -129,7 +149,7 @@ def _relay(client: socket.socket, upstream: socket.socket, timeout: float) -> No
                 return
             for source in readable:
                 data = source.recv(CHUNK)
-                if not data:
+                if not data or (source is upstream and not take(len(data))):
                     return
                 (upstream if source is client else client).sendall(data)
     except OSError:

@@ -1,6 +1,7 @@
-"""One video URL -> a local file, with yt-dlp's Python API: the smallest format that still gives
-frames of the target size, size and duration caps, a deadline, bounded retries, no playlists, the
-same address rules as every other fetch, and the temporary folder removed on every path.
+"""One video URL -> a local file, with yt-dlp in a child process: the smallest format that still
+gives frames of the target size, caps on bytes, duration and memory, a deadline, bounded retries, no
+playlists, the same address rules as every other fetch, and the temporary folder removed on every
+path.
 
 Direct file URLs and pages with `<video src>` go through yt-dlp's generic extractor; watch pages of
 the sites it knows (YouTube, Vimeo, ...) through theirs. A site that blocks bots answers with an
@@ -10,19 +11,18 @@ HTTP error or a sign-in wall: that is a counted reason, not a retry loop or a ha
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import yt_dlp
-from yt_dlp.utils import DownloadError
-
 from dedup.video_frames import ffmpeg_executable
 from pipelines.fetch.address_guard import AddressPolicy, BadUrl, BlockedAddress, UnresolvableHost, check_url
 from pipelines.fetch.guarded_proxy import GuardedProxy
 from pipelines.fetch.http_client import USER_AGENT
+from pipelines.video.ytdlp_zygote import DeadlineExceeded, Zygote
+
+_ZYGOTE = Zygote()  # one per worker process, shared by its download threads
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class DownloadConfig:
     max_height: int = 360  # frames are resized to 320 px: a larger format only costs bytes
     addresses: AddressPolicy = field(default_factory=AddressPolicy)
     user_agent: str = USER_AGENT
+    max_memory_bytes: int = 1 << 30  # yt-dlp's address space, extraction included
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class DownloadedVideo:
     description: str
     duration_s: float | None  # as the site declares it; None for bare files
     extractor: str
+    cpu_s: float  # of yt-dlp's process and its children
 
 
 class VideoRejected(Exception):
@@ -55,7 +57,8 @@ class VideoRejected(Exception):
 
 # yt-dlp's message for an HTTP status or a bot wall -> our reason (first match wins)
 _ERROR_REASONS: tuple[tuple[str, str], ...] = (
-    ("deadline exceeded", "timeout"),
+    ("File too large", "too_large"),  # EFBIG: the child's file size cap
+    ("MemoryError", "too_large"),  # the child's address space cap
     ("HTTP Error 403", "forbidden"),
     ("HTTP Error 401", "forbidden"),
     ("HTTP Error 404", "not_found"),
@@ -75,38 +78,27 @@ _ERROR_REASONS: tuple[tuple[str, str], ...] = (
 def download_video(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo]:
     """Download `url` into a temporary folder that exists only inside the `with` block.
 
-    yt-dlp follows redirects itself, so all its traffic goes through a GuardedProxy that applies
-    the address rules to every connection, redirected ones included.
+    yt-dlp runs in a child process under hard limits (see `ytdlp_child`), killed at the deadline.
+    It follows redirects itself, so all its traffic goes through a GuardedProxy that
+    applies the address rules to every connection, redirected ones included, and holds the
+    download to `max_bytes` read from the network in all, extraction pages included.
     """
     _check_address(url, config.addresses)
     with (
         tempfile.TemporaryDirectory(prefix="curate-video-") as folder,
-        GuardedProxy(config.addresses, config.socket_timeout_s) as proxy,
+        GuardedProxy(config.addresses, config.socket_timeout_s, max_bytes=config.max_bytes) as proxy,
     ):
-        deadline = time.monotonic() + config.deadline_s
-        with yt_dlp.YoutubeDL({**_options(folder, config, deadline), "proxy": proxy.url}) as ydl:
-            info = _run(url, lambda: ydl.extract_info(url, download=False), proxy)
-            _check_info(url, info, config)
-            done = _run(url, lambda: ydl.process_ie_result(info, download=True), proxy)
-        downloads = done.get("requested_downloads") or []
-        path = downloads[0].get("filepath") if downloads else None
-        if not path:
-            # yt-dlp skips, without an error, a file that turns out larger than max_filesize
-            raise VideoRejected("too_large", f"{url}: over {config.max_bytes} bytes once downloading")
-        yield DownloadedVideo(
-            path=path,
-            title=str(info.get("title") or ""),
-            description=str(info.get("description") or ""),
-            duration_s=_number(info.get("duration")),
-            extractor=str(info.get("extractor") or ""),
-        )
+        answer = _run_child(url, config, {**_options(folder, config), "proxy": proxy.url})
+        if "rejected" in answer:
+            raise VideoRejected(*answer["rejected"])
+        if "error" in answer:
+            raise _rejection(url, answer["error"], proxy, config)
+        if proxy.over_budget:  # an answer without a declared length looks complete where the proxy cut it
+            raise VideoRejected("too_large", f"{url}: over {config.max_bytes} bytes read from the network")
+        yield DownloadedVideo(**answer["video"])
 
 
-def _options(folder: str, config: DownloadConfig, deadline: float) -> dict[str, Any]:
-    def enforce_deadline(progress: dict[str, Any]) -> None:
-        if time.monotonic() > deadline:
-            raise DownloadError(f"deadline exceeded ({config.deadline_s:g} s)")
-
+def _options(folder: str, config: DownloadConfig) -> dict[str, Any]:
     return {
         "outtmpl": f"{folder}/video.%(ext)s",
         # one stream is enough (frames only, no audio): the smallest at or under max_height, else the smallest
@@ -119,38 +111,36 @@ def _options(folder: str, config: DownloadConfig, deadline: float) -> dict[str, 
         "fragment_retries": config.retries,
         "extractor_retries": config.retries,
         "http_headers": {"User-Agent": config.user_agent},
-        "progress_hooks": [enforce_deadline],
         "ffmpeg_location": ffmpeg_executable(),
         "cachedir": False,
         "noprogress": True,
         "quiet": True,
         "no_warnings": True,
-        "logger": _SilentLogger(),
     }
 
 
-def _run(url: str, step, proxy: GuardedProxy):
+def _run_child(url: str, config: DownloadConfig, options: dict[str, Any]) -> dict[str, Any]:
+    request = {
+        "url": url,
+        "options": options,
+        "max_bytes": config.max_bytes,
+        "max_duration_s": config.max_duration_s,
+        "max_memory_bytes": config.max_memory_bytes,
+        "deadline_s": config.deadline_s,
+    }
     try:
-        return step()
-    except DownloadError as error:
-        if proxy.refusals:
-            raise VideoRejected("blocked_address", f"{url}: {proxy.refusals[0]}") from None
-        message = str(error)
-        reason = next((reason for needle, reason in _ERROR_REASONS if needle in message), "download_error")
-        raise VideoRejected(reason, f"{url}: {message.removeprefix('ERROR: ')[:300]}") from None
+        return _ZYGOTE.run(request, timeout=config.deadline_s)
+    except DeadlineExceeded:
+        raise VideoRejected("timeout", f"{url}: deadline exceeded ({config.deadline_s:g} s)") from None
 
 
-def _check_info(url: str, info: dict[str, Any], config: DownloadConfig) -> None:
-    if info.get("_type") in ("playlist", "multi_video"):
-        raise VideoRejected("playlist", f"{url}: is a playlist, not one video")
-    if info.get("is_live"):
-        raise VideoRejected("live_stream", f"{url}: is a live stream")
-    duration = _number(info.get("duration"))
-    if duration is not None and duration > config.max_duration_s:
-        raise VideoRejected("too_long", f"{url}: {duration:g} s, over {config.max_duration_s:g} s")
-    size = _number(info.get("filesize") or info.get("filesize_approx"))
-    if size is not None and size > config.max_bytes:
-        raise VideoRejected("too_large", f"{url}: {size:g} bytes, over {config.max_bytes}")
+def _rejection(url: str, message: str, proxy: GuardedProxy, config: DownloadConfig) -> VideoRejected:
+    if proxy.refusals:
+        return VideoRejected("blocked_address", f"{url}: {proxy.refusals[0]}")
+    if proxy.over_budget:
+        return VideoRejected("too_large", f"{url}: over {config.max_bytes} bytes read from the network")
+    reason = next((reason for needle, reason in _ERROR_REASONS if needle in message), "download_error")
+    return VideoRejected(reason, f"{url}: {message.removeprefix('ERROR: ')[:300]}")
 
 
 def _check_address(url: str, policy: AddressPolicy) -> None:
@@ -162,16 +152,3 @@ def _check_address(url: str, policy: AddressPolicy) -> None:
         raise VideoRejected("unresolvable_host", str(error)) from None
     except BadUrl as error:
         raise VideoRejected("bad_url", str(error)) from None
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
-class _SilentLogger:
-    """yt-dlp writes errors to stderr even when quiet; they reach us as exceptions instead."""
-
-    def debug(self, message: str) -> None:
-        pass
-
-    warning = info = error = debug
