@@ -184,19 +184,24 @@ def test_garbage_after_the_last_record_costs_nothing_and_names_its_bytes(tmp_pat
     assert int(reject.item.rsplit("@", 1)[1]) < size
 
 
+def _third_record(data: bytes) -> int:
+    return data.index(b"WARC/1.", data.index(b"WARC/1.", data.index(b"WARC/1.") + 1) + 1)
+
+
+def _with_third_length(data: bytes, length: bytes) -> bytes:
+    """A plain WARC whose third record says `length` where its true Content-Length is."""
+    third = _third_record(data)
+    header_end = data.index(b"\r\n\r\n", third)
+    header = re.sub(rb"Content-Length: \d+", b"Content-Length: " + length, data[third:header_end], count=1)
+    return data[:third] + header + data[header_end:]
+
+
 @pytest.mark.parametrize("length", [b"-5", b"abc847"])
 @pytest.mark.parametrize("gzip", [True, False])
 def test_a_record_with_an_impossible_length_is_skipped_and_the_rest_of_the_file_read(tmp_path, gzip, length):
     plain = tmp_path / "plain.warc"
     ids = write_warc(plain, PAGES, gzip=False)
-    data = plain.read_bytes()
-    third = data.index(b"WARC/1.", data.index(b"WARC/1.", data.index(b"WARC/1.") + 1) + 1)
-    header_end = data.index(b"\r\n\r\n", third)
-    damaged = (
-        data[:third]
-        + re.sub(rb"Content-Length: \d+", b"Content-Length: " + length, data[third:header_end], count=1)
-        + data[header_end:]
-    )
+    damaged = _with_third_length(plain.read_bytes(), length)
     path = tmp_path / ("damaged.warc.gz" if gzip else "damaged.warc")
     if gzip:  # one gzip member per record, as crawlers write them
         records = re.split(rb"(?=WARC/1\.\d\r\n)", damaged)
@@ -207,6 +212,33 @@ def test_a_record_with_an_impossible_length_is_skipped_and_the_rest_of_the_file_
     assert set(pages) == set(ids) - {ids[2]}  # every other record, before and after the damage
     assert [r.reason for r in rejects] == ["unreadable_warc"]
     assert "bytes " in rejects[0].detail
+
+
+@pytest.mark.parametrize("error", [+100, +700, +(1 << 20), -40])
+def test_a_plain_record_whose_length_is_wrong_costs_only_that_record(tmp_path, error):
+    """Too long, a Content-Length swallows the records after it (before: the rest of the file, when it
+    ran past the end, for one `truncated_record`); too short, the record's body is cut. Either way the
+    record is a reject naming its bytes, and every other record is read."""
+    path = tmp_path / "plain.warc"
+    ids = write_warc(path, PAGES, gzip=False)
+    data = path.read_bytes()
+    true_length = int(re.findall(rb"Content-Length: (\d+)", data)[2])
+    path.write_bytes(_with_third_length(data, str(true_length + error).encode()))
+    pages, rejects = read_back(path)
+    assert sorted(pages) == sorted(ids[:2] + ids[3:])
+    (reject,) = rejects
+    third = _third_record(data)
+    assert reject.reason == "unreadable_warc" and reject.item.endswith(f"@{third}")
+    assert reject.detail.startswith(f"bytes {third} to byte ")
+
+
+def test_a_plain_warc_cut_short_loses_only_its_last_record(tmp_path):
+    path = tmp_path / "plain.warc"
+    ids = write_warc(path, PAGES, gzip=False)
+    path.write_bytes(path.read_bytes()[:-200])
+    pages, rejects = read_back(path)
+    assert sorted(pages) == sorted(ids[:-1])
+    assert [r.reason for r in rejects] == ["truncated_record"] and ids[-1] in rejects[0].detail
 
 
 def peak_mb() -> int:

@@ -84,11 +84,14 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
                         stream.seek(position)
                         yield from self._read_records(stream, path, tracker, reading)  # claims its range to the end
                         return
-                    except (*_UNREADABLE, _TooLarge) as error:
+                    except (*_UNREADABLE, _TooLarge, _Truncated) as error:
                         # Start again at the next record after both the damage and the last search.
                         searched_past = max(searched_past, reading.record) + 1
                         position = _first_record_at_or_after(stream, searched_past)
-                        yield self._damage(path, reading.record, position, error)
+                        if isinstance(error, _Truncated) and position is None:
+                            yield self.rejects.drop("truncated_record", path, str(error))
+                        else:
+                            yield self._damage(path, reading.record, position, error)
         except _UNREADABLE as error:  # the file itself cannot be opened or scanned
             logging.warning("%s: unreadable WARC data after byte %d (%s)", path, restriction.start, error)
             yield self.rejects.drop("unreadable_warc", path, f"{type(error).__name__}: {error}")
@@ -104,29 +107,59 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
         )
 
     def _read_records(self, stream: BinaryIO, path: str, tracker, reading: _Reading) -> Iterator[RawPage]:
+        """A page is held back until warcio has read past its record: only then is it known that the
+        record ended where its Content-Length says (warcio counts a record that did not in `err_count`)."""
         records = ArchiveIterator(stream, arc2warc=True)
+        records.INC_RECORD = ""  # warcio would print the bad length to stderr; the reject says it instead
         last_claimed = -1
-        for record in records:
-            reading.record = max(reading.record, records.offset)  # where this record starts, before its body
-            # The body is read first: warcio's offset call would skip it.
-            kind, page = _classify(record, path, self.max_page_bytes)
-            offset = records.get_record_offset()  # absolute: warcio counts from the stream's position
-            if offset > last_claimed:
-                # Records of one whole-file gzip member share its offset: claim it once.
-                if not tracker.try_claim(offset):
-                    return
-                last_claimed = offset
-            if kind == "truncated_record":
-                yield self.rejects.drop(kind, path, f"record {page.record_id} ({page.url}) ends before its length")
-                continue
-            self.rejects.count(kind)
-            if page is not None:
-                yield page
+        pending: RawPage | None = None
+        try:
+            for record in records:
+                if records.err_count:
+                    raise _WrongLength(f"the record at byte {reading.record} does not end where its length says")
+                if pending is not None:
+                    yield pending
+                    pending = None
+                reading.record = max(reading.record, records.offset)  # where this record starts, before its body
+                # The body is read first: warcio's offset call would skip it.
+                kind, page = _classify(record, path, self.max_page_bytes)
+                offset = records.get_record_offset()  # absolute: warcio counts from the stream's position
+                if offset > last_claimed:
+                    # Records of one whole-file gzip member share its offset: claim it once.
+                    if not tracker.try_claim(offset):
+                        return
+                    last_claimed = offset
+                if kind == "truncated_record":
+                    if not records.reader.decompressor:  # in a plain WARC, later records may be inside it
+                        raise _Truncated(f"record {page.record_id} ({page.url}) ends before its length")
+                    yield self.rejects.drop(kind, path, f"record {page.record_id} ({page.url}) ends before its length")
+                    continue
+                self.rejects.count(kind)
+                pending = page
+        except _UNREADABLE as error:
+            if records.err_count:  # the damage is the pending record's length
+                raise _WrongLength(f"the record at byte {reading.record} does not end where its length says") from error
+            if pending is not None:  # the damage starts after the pending record
+                yield pending
+            raise
+        if records.err_count:
+            raise _WrongLength(f"the record at byte {reading.record} does not end where its length says")
+        if pending is not None:
+            yield pending
         tracker.try_claim(tracker.current_restriction().stop)
 
 
 class _TooLarge(Exception):
     pass
+
+
+class _WrongLength(ValueError):
+    pass
+
+
+class _Truncated(Exception):
+    """A record of a plain WARC runs past the end of the file: the last record cut short, or a wrong
+    Content-Length that swallowed the records after it."""
 
 
 class _Reading:
