@@ -127,7 +127,7 @@ def ours_beam_sink(num_shards: int) -> Writer:
 
     def write(samples: list[Sample], folder: Path) -> None:
         with beam.Pipeline(runner=FnApiRunner()) as pipeline:
-            _ = pipeline | beam.Create(samples) | WriteShards(str(folder), "m3w", num_shards=num_shards)
+            _ = pipeline | beam.Create(samples) | WriteShards(str(folder), "m3w", "bench", num_shards=num_shards)
 
     return write
 
@@ -144,7 +144,7 @@ def ours_beam_sink_in_memory(num_shards: int) -> Writer:
                     pipeline
                     | beam.Create(range(len(samples)))
                     | beam.Map(_sample_at)
-                    | WriteShards(str(folder), "m3w", num_shards=num_shards)
+                    | WriteShards(str(folder), "m3w", "bench", num_shards=num_shards)
                 )
         finally:
             _IN_MEMORY.clear()

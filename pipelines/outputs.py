@@ -1,10 +1,14 @@
-"""The driver's side of an output folder: clear what a crashed run left before a job, and after it
-merge the manifest parts into `manifest.parquet`, remove shards no longer listed (a rerun with
-fewer shards) and stray temporary files, and measure the sizes for stats.json."""
+"""The driver's side of an output folder. Before a job: check that it can be written and that the run
+will not silently replace another dataset's shards. After it: merge the run's manifest parts, and
+switch over to the new run by writing `manifest.parquet` last; only then remove the shards it no
+longer lists (an earlier run's, a crashed run's, stray temporary files) from the folders this run
+owns. Until the switch the earlier manifest and its shards stay as they were: a run killed at any
+point leaves the earlier output whole."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import pyarrow.parquet as pq
@@ -37,9 +41,9 @@ def check_output_location(output: str) -> None:
         raise ValueError(f"output {output!r} is not writable: {error}") from error
 
 
-def prepare_output(output: str) -> None:
-    """Manifest parts of an earlier, unfinished run would be merged with this run's: remove them."""
-    _delete_parts(output)
+def new_run_id() -> str:
+    """Names this run's shards, so that they sit beside an earlier run's instead of over them."""
+    return secrets.token_hex(4)
 
 
 def check_earlier_output(output: str, shard_dirs: tuple[str, ...], overwrite: bool) -> None:
@@ -60,23 +64,28 @@ def check_earlier_output(output: str, shard_dirs: tuple[str, ...], overwrite: bo
         )
 
 
-def finish_output(output: str, shard_dirs: tuple[str, ...] = SHARD_DIRS) -> dict:
-    """Merge the manifest and tidy the shard folders `shard_dirs` (those a run owns: its own datasets',
-    or all with --overwrite); returns the `sizes` section of stats.json."""
-    parts = [m.path for m in _matches(FileSystems.join(output, MANIFEST_PARTS_DIR, "*.parquet"))]
-    manifest = merge_parts(_read(path) for path in sorted(parts))
+def run_manifest(output: str, run_id: str):
+    """The manifest of the run `run_id`: its parts, merged."""
+    parts = [m.path for m in _matches(FileSystems.join(output, MANIFEST_PARTS_DIR, run_id, "*.parquet"))]
+    return merge_parts(_read(path) for path in sorted(parts))
+
+
+def switch_over(output: str, manifest, shard_dirs: tuple[str, ...]) -> None:
+    """Make `manifest` the folder's, then remove from `shard_dirs` (those the run owns: its own
+    datasets', or all with --overwrite) every shard it does not list, and every run's manifest parts."""
     with atomic_file(FileSystems.join(output, MANIFEST_FILE)) as out:
         pq.write_table(manifest, out)
     listed = {FileSystems.join(output, shard) for shard in manifest.column("shard").to_pylist()}
     for kind_dir in shard_dirs:
-        for found in _matches(FileSystems.join(output, kind_dir, "shard-*")):
-            if found.path not in listed:  # a shard of an earlier run with another count, or a temporary file
-                FileSystems.delete([found.path])
+        unlisted = [found.path for found in _matches(FileSystems.join(output, kind_dir, "shard-*"))]
+        unlisted = [path for path in unlisted if path not in listed]
+        if unlisted:
+            FileSystems.delete(unlisted)
     _delete_parts(output)
-    return _sizes(manifest)
 
 
-def _sizes(manifest) -> dict:
+def manifest_sizes(manifest) -> dict:
+    """The `sizes` section of stats.json."""
     sizes: dict[str, dict[str, int]] = {}
     for row in (
         manifest.group_by("kind")
@@ -108,7 +117,7 @@ def _matches(pattern: str):
 
 def _delete_parts(output: str) -> None:
     parts = FileSystems.join(output, MANIFEST_PARTS_DIR)
-    files = [m.path for m in _matches(FileSystems.join(parts, "*"))]
+    files = [m.path for m in _matches(FileSystems.join(parts, "*", "*"))]
     if files:
         FileSystems.delete(files)
     if FileSystems.exists(parts):  # a local folder; object stores have no empty folders to remove

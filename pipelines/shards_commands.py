@@ -39,6 +39,8 @@ def run_inspect(args: argparse.Namespace, beam_args: list[str]) -> int:
 def run_verify(args: argparse.Namespace, beam_args: list[str]) -> int:
     refuse_beam_flags(beam_args)
     result = verify_output(args.path, shard_files(args.path), FileSystems.open, FileSystems.join)
+    for note in result.notes:
+        print(f"  note: {note}")
     for problem in result.problems:
         print(f"  {problem}", file=sys.stderr)
     if result.problem_count > len(result.problems):

@@ -1,5 +1,7 @@
 """The manifest (one row per sample) and stats contracts written beside every set of shards."""
 
+import re
+
 import pyarrow as pa
 
 from schemas.version import FORMAT_VERSION
@@ -31,7 +33,20 @@ def empty_stats() -> dict:
     return {"format_version": FORMAT_VERSION, "stages": {}, "drops": {}, "contamination": {}, "sizes": {}}
 
 
-MANIFEST_PARTS_DIR = "_manifest_parts"  # one parquet per shard while a job runs, merged at its end
+MANIFEST_PARTS_DIR = "_manifest_parts"  # RUN/ holds one parquet per shard while a run writes, merged at its end
+_SHARD_NAME = re.compile(r"shard-\d{5}-of-\d{5}-(?P<run>[0-9a-f]+)\.tar")
+
+
+def shard_name(kind_dir: str, index: int, count: int, run_id: str) -> str:
+    """A shard's path in its output folder, as the manifest's `shard` column holds it. The run's id
+    keeps a new run's shards beside an earlier run's until the new manifest replaces the old."""
+    return f"{kind_dir}/shard-{index:05d}-of-{count:05d}-{run_id}.tar"
+
+
+def run_of_shard(name: str) -> str | None:
+    """The id of the run that wrote the shard `name`; None for a name no run writes."""
+    match = _SHARD_NAME.fullmatch(name.rsplit("/", 1)[-1])
+    return match["run"] if match else None
 
 
 def estimate_tokens(text: str) -> int:

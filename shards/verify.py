@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from schemas.manifest import MANIFEST_FILE, STATS_FILE
+from schemas.manifest import MANIFEST_FILE, STATS_FILE, run_of_shard
 from schemas.samples import validate_sample
 from schemas.version import check_format_version
 from shards.manifest import image_names, manifest_row, read_manifest
@@ -28,6 +28,7 @@ class Verification:
     samples: int = 0
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    notes: list[str] = field(default_factory=list)  # worth knowing, not wrong
 
     @property
     def ok(self) -> bool:
@@ -56,15 +57,26 @@ def verify_output(
     for row in manifest.to_pylist():
         expected.setdefault(row["shard"], []).append(row)
     found = set(found_shards)
+    runs = {run_of_shard(shard) for shard in expected}
+    unfinished: dict[str, int] = {}
     for shard in sorted(found - set(expected)):
-        result.problem(f"{shard}: shard file not listed in {MANIFEST_FILE}")
+        run = run_of_shard(shard)
+        if run is not None and run not in runs:
+            unfinished[run] = unfinished.get(run, 0) + 1
+        else:
+            result.problem(f"{shard}: shard file not listed in {MANIFEST_FILE}")
+    for run, count in sorted(unfinished.items()):
+        result.notes.append(
+            f"{count} shard(s) of run {run}, which did not finish: not part of the dataset; "
+            "the next run to finish here removes them"
+        )
     for shard in sorted(expected):
         if shard not in found:
             result.problem(f"{shard}: listed in {MANIFEST_FILE} but missing")
             continue
         result.shards += 1
         _verify_shard(shard, join(output, shard), sorted(expected[shard], key=lambda r: r["offset"]), open_file, result)
-    _verify_stats(join(output, STATS_FILE), manifest, open_file, result)
+    _verify_stats(join(output, STATS_FILE), manifest, runs, open_file, result)
     return result
 
 
@@ -123,7 +135,7 @@ def _row_problems(actual: dict, listed: dict) -> list[str]:
     return problems
 
 
-def _verify_stats(path: str, manifest, open_file: Opener, result: Verification) -> None:
+def _verify_stats(path: str, manifest, runs: set[str | None], open_file: Opener, result: Verification) -> None:
     try:
         with open_file(path) as handle:
             stats = json.loads(handle.read())
@@ -131,6 +143,12 @@ def _verify_stats(path: str, manifest, open_file: Opener, result: Verification) 
         result.problem(f"{path}: unreadable ({error})")
         return
     check_format_version(stats.get("format_version"), path)
+    run = stats.get("provenance", {}).get("run_id")
+    if run is not None and runs and runs != {run}:
+        result.problem(
+            f"{path}: describes run {run}, but {MANIFEST_FILE} lists the shards of run(s) "
+            f"{', '.join(sorted(map(str, runs)))}: a run stopped while switching over; run it again"
+        )
     per_kind = manifest.group_by("kind").aggregate([("key", "count")])
     counts = dict(zip(per_kind["kind"].to_pylist(), per_kind["key_count"].to_pylist(), strict=True))
     for kind, sizes in stats.get("sizes", {}).items():

@@ -88,19 +88,76 @@ def test_images_keep_their_original_urls(curated, mirror):
     assert all(s["url"].startswith("http") for s in statuses)
 
 
-def test_a_rerun_rewrites_byte_identical_output(curated):
-    output, args = curated
-    before = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
-    manifest = (output / "manifest.parquet").read_bytes()
+def shard_contents(output: Path) -> dict[str, str]:
+    """sha256 of each shard, by its name less the run id."""
+    return {
+        f"{p.parent.name}/{p.stem.rsplit('-', 1)[0]}": hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in output.glob("*/shard-*.tar")
+    }
+
+
+def test_a_rerun_rewrites_byte_identical_shards_beside_the_old_and_then_removes_them(curated, tmp_path):
+    import shutil
+
+    _, args = curated
+    output = tmp_path / "out"
+    shutil.copytree(curated[0], output)
+    before, old_files = shard_contents(output), set(output.glob("*/shard-*.tar"))
+    manifest = pq.read_table(output / "manifest.parquet")
     provenance = json.loads((output / "stats.json").read_text())["provenance"]
-    (output / "m3w" / "shard-00099-of-00100.tar").write_bytes(b"left over from an older run")
+    (output / "m3w" / "shard-00099-of-00100-0dead000.tar").write_bytes(b"left over from a crashed run")
     (output / "m3w" / "shard-00000-of-00002.tar.tmp-dead").write_bytes(b"a crashed writer's temporary file")
     assert main(["run", *args, "--output", str(output)]) == 0
-    after = {p.relative_to(output): hashlib.sha256(p.read_bytes()).hexdigest() for p in output.rglob("*.tar")}
-    assert after == before and (output / "manifest.parquet").read_bytes() == manifest
-    assert not list(output.glob("m3w/*.tmp-*")) and not (output / "_manifest_parts").exists()
     again = json.loads((output / "stats.json").read_text())["provenance"]
+    assert shard_contents(output) == before and not old_files & set(output.glob("*/shard-*.tar"))
+    assert all(
+        name.endswith(f"-{again['run_id']}.tar")
+        for name in pq.read_table(output / "manifest.parquet")["shard"].to_pylist()
+    )
+    rerun = pq.read_table(output / "manifest.parquet").drop_columns(["shard"])
+    assert rerun.equals(manifest.drop_columns(["shard"]))
+    assert not list(output.glob("m3w/*.tmp-*")) and not (output / "_manifest_parts").exists()
+    assert again["run_id"] != provenance["run_id"]
     assert again["inputs"] == provenance["inputs"] and again["started"] >= provenance["finished"]
+
+
+def killed(*_) -> None:
+    raise KeyboardInterrupt  # where a kill would stop the run
+
+
+def test_a_run_killed_before_it_switches_over_leaves_the_earlier_output_whole(curated, tmp_path, monkeypatch, capsys):
+    """Before, a rerun killed at 90% had already overwritten the earlier run's shards."""
+    import shutil
+
+    from pipelines.run import command
+
+    _, args = curated
+    output = tmp_path / "out"
+    shutil.copytree(curated[0], output)
+    files = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
+    smaller = [*args[: args.index("--shard_samples")], "--shard_samples", "3", *FAST]
+
+    monkeypatch.setattr(command, "run_manifest", killed)  # every shard written, nothing switched over
+    with pytest.raises(KeyboardInterrupt):
+        main(["run", *smaller, "--output", str(output)])
+    new_shards = set(output.glob("*/shard-*.tar")) - set(files)
+    assert new_shards  # written beside the earlier run's ...
+    assert all(path.read_bytes() == data for path, data in files.items())  # ... not over them
+    capsys.readouterr()
+    assert main(["verify", str(output)]) == 0
+    assert f"{len(new_shards)} shard(s) of run " in capsys.readouterr().out
+
+    monkeypatch.undo()
+    monkeypatch.setattr(command, "switch_over", killed)  # stats.json written, the manifest not yet
+    with pytest.raises(KeyboardInterrupt):
+        main(["run", *smaller, "--output", str(output)])
+    assert main(["verify", str(output)]) == 1
+    assert "a run stopped while switching over" in capsys.readouterr().err
+
+    monkeypatch.undo()
+    assert main(["run", *smaller, "--output", str(output)]) == 0
+    assert not (set(files) | new_shards) & set(output.glob("*/shard-*.tar"))  # every older run's shards gone
+    assert main(["verify", str(output)]) == 0
 
 
 def test_stats_record_where_the_output_came_from(curated):

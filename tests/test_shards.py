@@ -13,7 +13,7 @@ import pytest
 import webdataset as wds
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 
-from pipelines.outputs import finish_output, prepare_output
+from pipelines.outputs import manifest_sizes, run_manifest, switch_over
 from pipelines.sinks.shards import WriteShards, sample_bytes, shard_count
 from schemas import ImageInfo, ImageSegment, InterleavedDocument, TextSegment, stable_key
 from schemas.samples import document_to_sample, sample_to_document
@@ -91,12 +91,17 @@ def test_the_beam_sink_writes_sized_shards_and_their_manifest(tmp_path):
     samples = [document_sample(n) for n in range(40)]
     total = sum(sample_bytes(s) for s in samples)
     duplicate = dict(samples[0])
-    prepare_output(str(tmp_path))
     with beam.Pipeline(runner=FnApiRunner()) as pipeline:
-        _ = pipeline | beam.Create([*samples, duplicate]) | WriteShards(str(tmp_path), "m3w", target_bytes=total // 3)
-    sizes = finish_output(str(tmp_path))
+        _ = (
+            pipeline
+            | beam.Create([*samples, duplicate])
+            | WriteShards(str(tmp_path), "m3w", "r1", target_bytes=total // 3)
+        )
+    manifest = run_manifest(str(tmp_path), "r1")
+    sizes = manifest_sizes(manifest)
+    switch_over(str(tmp_path), manifest, ("m3w",))
     shards = sorted(tmp_path.glob("m3w/shard-*.tar"))
-    assert [p.name for p in shards] == [f"shard-0000{i}-of-00004.tar" for i in range(4)]  # 3 and a bit
+    assert [p.name for p in shards] == [f"shard-0000{i}-of-00004-r1.tar" for i in range(4)]  # 3 and a bit
     read = list(wds.WebDataset([str(p) for p in shards], shardshuffle=False))
     assert sorted(s["__key__"] for s in read) == sorted(s["__key__"] for s in samples)  # the duplicate key once
     manifest = pq.read_table(tmp_path / "manifest.parquet")

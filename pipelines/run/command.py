@@ -13,7 +13,7 @@ from pipelines.images.arguments import add_dedup_arguments, add_image_arguments,
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
 from pipelines.outcome import FailedRun, add_error_budget_argument, run_problems
-from pipelines.outputs import SHARD_DIRS, check_earlier_output, finish_output, prepare_output
+from pipelines.outputs import SHARD_DIRS, check_earlier_output, manifest_sizes, new_run_id, run_manifest, switch_over
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.provenance import Provenance
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
@@ -37,7 +37,8 @@ def add_parser(subcommands) -> None:
         description="Reads pages (WARC, HTML, URL lists) and optional pair/video lists, and writes under "
         "OUTPUT: m3w/, pairs/ and video/ webdataset shards, manifest.parquet (one row per sample), "
         "stats.json (counts per stage and drop reason, contamination, sizes), rejects/ and images/status-*.jsonl. "
-        "Rerunning on the same input and output rewrites byte-identical shards.",
+        "A run writes beside an earlier one and switches over when it is complete (manifest.parquet last); "
+        "rerunning on the same input writes byte-identical shards.",
     )
     add_input_arguments(parser, required=False)
     parser.add_argument("--pairs_list", action="append", default=[], help="CSV/TSV/parquet/JSONL of (url, caption)")
@@ -135,16 +136,17 @@ def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_ra
 def run_all(config: RunConfig, beam_args: list[str]) -> dict:
     patterns = [*(config.inputs.patterns if config.inputs else ()), *config.pair_lists.paths, *config.video_lists.paths]
     provenance = Provenance(config, beam_args, patterns)
-    owned = SHARD_DIRS if config.overwrite else config.datasets
     check_earlier_output(config.output, config.datasets, config.overwrite)
-    prepare_output(config.output)
+    run_id = new_run_id()
     pipeline = new_pipeline(beam_args)
-    rejects = pipeline | "Curate" >> CurateAll(config)
+    rejects = pipeline | "Curate" >> CurateAll(config, run_id)
     job.write_rejects(rejects, config.output, "run")
     stats = job.stats_from_counters(job.run(pipeline))
-    stats["sizes"] = finish_output(config.output, owned)
-    stats["provenance"] = provenance.record()
+    manifest = run_manifest(config.output, run_id)
+    stats["sizes"] = manifest_sizes(manifest)
+    stats["provenance"] = {"run_id": run_id, **provenance.record()}
     job.write_stats(config.output, stats)
+    switch_over(config.output, manifest, SHARD_DIRS if config.overwrite else config.datasets)
     return stats
 
 

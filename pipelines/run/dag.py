@@ -73,9 +73,10 @@ class RunConfig:
 class CurateAll(beam.PTransform):
     """pipeline root -> shards of every dataset kind under config.output; outputs the rejects."""
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, run_id: str) -> None:
         super().__init__()
         self.config = config
+        self.run_id = run_id  # in the names of its shards
 
     def expand(self, root):
         config, rejects = self.config, []
@@ -153,7 +154,7 @@ class CurateAll(beam.PTransform):
     def _write(self, samples, kind_dir: str) -> None:
         sharding = self.config.sharding
         _ = samples | f"Write{kind_dir.title()}Shards" >> WriteShards(
-            self.config.output, kind_dir, sharding.target_bytes, sharding.target_samples
+            self.config.output, kind_dir, self.run_id, sharding.target_bytes, sharding.target_samples
         )
 
 

@@ -3,12 +3,13 @@
 The number of shards follows from the data: enough that none holds more than `target_bytes` or
 `target_samples` on average (or exactly `num_shards` when given). Samples go to a shard by a stable
 hash of their key, each shard's samples sorted by key, so a rerun on the same input writes
-byte-identical shards under the same names. Each shard, and the manifest part that lists its
-samples, is written under a temporary name and renamed into place: a retried bundle never leaves a
-partial or duplicate shard.
+byte-identical shards. Their names carry the run's id, so a run writes beside an earlier run's
+shards and never over them (the earlier manifest stays true until the new one replaces it). Each
+shard, and the manifest part that lists its samples, is written under a temporary name and renamed
+into place: a retried bundle never leaves a partial or duplicate shard.
 
-    OUTPUT/KIND/shard-SSSSS-of-NNNNN.tar
-    OUTPUT/_manifest_parts/KIND-shard-SSSSS-of-NNNNN.parquet   (merged into manifest.parquet at the end)
+    OUTPUT/KIND/shard-SSSSS-of-NNNNN-RUN.tar
+    OUTPUT/_manifest_parts/RUN/SSSSS-KIND.parquet   (merged into manifest.parquet at the end)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from apache_beam.io.filesystems import FileSystems
 from pipelines.rejects import Rejects
 from pipelines.sinks.atomic import atomic_file
 from pipelines.sinks.jsonl import shard_of
-from schemas.manifest import MANIFEST_PARTS_DIR
+from schemas.manifest import MANIFEST_PARTS_DIR, shard_name
 from schemas.samples import Sample
 from shards.manifest import manifest_row, rows_to_parquet
 from shards.tar_writer import write_samples
@@ -60,6 +61,7 @@ class WriteShards(beam.PTransform):
         self,
         output: str,
         kind_dir: str,
+        run_id: str,
         target_bytes: int | None = DEFAULT_TARGET_BYTES,
         target_samples: int | None = None,
         num_shards: int | None = None,
@@ -69,6 +71,7 @@ class WriteShards(beam.PTransform):
             raise ValueError(f"num_shards must be at least 1, got {num_shards}")
         self.output = output
         self.kind_dir = kind_dir
+        self.run_id = run_id
         self.target_bytes = target_bytes
         self.target_samples = target_samples
         self.num_shards = num_shards
@@ -88,7 +91,7 @@ class WriteShards(beam.PTransform):
             samples
             | "AssignShard" >> beam.Map(_assign, beam.pvalue.AsSingleton(count))
             | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShard(self.output, self.kind_dir))
+            | "WriteShard" >> beam.ParDo(_WriteShard(self.output, self.kind_dir, self.run_id))
         )
 
 
@@ -112,19 +115,20 @@ def _one_per_key(ordered: list[Sample], counts: Rejects) -> list[Sample]:
 
 
 class _WriteShard(beam.DoFn):
-    def __init__(self, output: str, kind_dir: str) -> None:
+    def __init__(self, output: str, kind_dir: str, run_id: str) -> None:
         self.output = output
         self.kind_dir = kind_dir
+        self.run_id = run_id
         self.counts = Rejects(f"{kind_dir}_shards")
 
     def process(self, shard_and_samples: tuple[tuple[int, int], Iterable[Sample]]) -> Iterator[ShardWritten]:
         (shard, num_shards), samples = shard_and_samples
-        stem = f"shard-{shard:05d}-of-{num_shards:05d}"
-        name = f"{self.kind_dir}/{stem}.tar"
+        name = shard_name(self.kind_dir, shard, num_shards, self.run_id)
         ordered = _one_per_key(sorted(samples, key=lambda sample: sample["__key__"]), self.counts)
-        with atomic_file(FileSystems.join(self.output, self.kind_dir, f"{stem}.tar")) as out:
+        with atomic_file(FileSystems.join(self.output, name)) as out:
             entries = write_samples(ordered, out)
         rows = [manifest_row(sample, name, entry) for sample, entry in zip(ordered, entries, strict=True)]
-        with atomic_file(FileSystems.join(self.output, MANIFEST_PARTS_DIR, f"{self.kind_dir}-{stem}.parquet")) as out:
+        part = FileSystems.join(self.output, MANIFEST_PARTS_DIR, self.run_id, f"{shard:05d}-{self.kind_dir}.parquet")
+        with atomic_file(part) as out:
             out.write(rows_to_parquet(rows))
         yield ShardWritten(self.kind_dir, name, len(rows), sum(entry.size for entry in entries))
