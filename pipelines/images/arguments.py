@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from apache_beam.io.filesystems import FileSystems
+
 from dedup.corpus import RepetitionRules
 from pipelines.argument_types import at_least_one, fraction, jpeg_quality, non_negative_int, positive_int
 from pipelines.decontamination import DecontaminationConfig, check_index
+from pipelines.images.cache import IMAGE_CACHE_DIR, ImageCache
 from pipelines.images.processing import RESIZE_MODES, ImageRules
 from pipelines.images.stage import ImageStage
 
@@ -36,6 +39,17 @@ def add_image_arguments(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=defaults.max_pixels,
         help="decompression-bomb guard; default: %(default)s",
+    )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"reuse the images earlier runs into --output fetched (OUTPUT/{IMAGE_CACHE_DIR}); fetch only the rest "
+        "and the failures that may go another way (timeouts, 5xx, 429, ...)",
+    )
+    group.add_argument(
+        "--no_image_cache",
+        action="store_true",
+        help=f"do not keep what this run fetches in OUTPUT/{IMAGE_CACHE_DIR} (it holds every usable image's JPEG)",
     )
 
 
@@ -80,7 +94,12 @@ def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int
 
 
 def image_stage_from_args(args: argparse.Namespace) -> ImageStage:
-    return ImageStage(image_rules_from_args(args), decontamination_from_args(args), repetition_rules_from_args(args))
+    cache = ImageCache(
+        FileSystems.join(args.output, IMAGE_CACHE_DIR), write=not args.no_image_cache, resume=args.resume
+    )
+    return ImageStage(
+        image_rules_from_args(args), decontamination_from_args(args), repetition_rules_from_args(args), cache
+    )
 
 
 def decontamination_from_args(args: argparse.Namespace) -> DecontaminationConfig | None:

@@ -14,6 +14,7 @@ class ImageResult:
     status: str  # "ok", or the fetch error class / the processing rejection reason
     detail: str = ""
     image: ProcessedImage | None = None
+    http_status: int | None = None  # of a failed fetch that got an answer
     dedup_score: float | None = None  # best benchmark match, once decontamination has run
     dedup_match: str | None = None  # "benchmark/split/item" of that match
 

@@ -1,7 +1,8 @@
 """The image stage as Beam transforms: each distinct URL fetched once, concurrently inside a worker,
 processed, and joined back into the documents that use it.
 
-    documents -> distinct image URLs -> batches -> fetch+process on a thread pool -> ImageResult
+    documents -> distinct image URLs -> (those the cache cannot answer, with --resume) -> batches
+             -> fetch+process on a thread pool -> ImageResult (and into the cache)
              -> decontamination (given an index) -> repetition rule across documents
     documents + results -> documents keeping only their good images (with the JPEG bytes, in order)
 """
@@ -17,6 +18,7 @@ import apache_beam as beam
 from dedup.corpus import RepetitionRules
 from pipelines.decontamination import DecontaminateImages, DecontaminationConfig
 from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
+from pipelines.images.cache import ImageCache, ReuseCachedImages, WriteImageCache, cache_settings
 from pipelines.images.processing import ImageRejected, ImageRules, process_image
 from pipelines.images.repetition import MarkRepeatedImages
 from pipelines.images.results import ImageResult
@@ -31,7 +33,7 @@ DEFAULT_THREADS = 32
 def fetch_and_process(url: str, fetcher: PoliteFetcher, rules: ImageRules) -> ImageResult:
     fetched = fetcher.fetch(url)
     if not fetched.ok:
-        return ImageResult(url, fetched.status, fetched.error)
+        return ImageResult(url, fetched.status, fetched.error, http_status=fetched.http_status)
     try:
         return ImageResult(url, "ok", image=process_image(fetched.body, rules))
     except ImageRejected as rejected:
@@ -67,6 +69,7 @@ class ImageStage:
     rules: ImageRules = ImageRules()
     decontamination: DecontaminationConfig | None = None  # None: no benchmark index given
     repetition: RepetitionRules = RepetitionRules()
+    cache: ImageCache | None = None  # None: neither read nor written
 
 
 class FetchDocumentImages(beam.PTransform):
@@ -136,13 +139,20 @@ class FetchCleanImages(beam.PTransform):
         self.batch_size = batch_size
 
     def expand(self, urls):
-        results = (
-            urls
-            | "DistinctUrls" >> beam.Distinct()
+        cache, settings = self.stage.cache, cache_settings(self.fetch, self.stage.rules)
+        to_fetch, reused = urls | "DistinctUrls" >> beam.Distinct(), []
+        if cache is not None and cache.resume:
+            split = to_fetch | "Cache" >> ReuseCachedImages(cache.folder, settings)
+            to_fetch, reused = split.fetch, [split.reused]
+        fetched = (
+            to_fetch
             | "Spread" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
             | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, self.stage.rules))
         )
+        if cache is not None and cache.write:
+            _ = fetched | "IntoCache" >> beam.ParDo(WriteImageCache(cache.folder, settings))
+        results = [fetched, *reused] | "FetchedAndReused" >> beam.Flatten()
         if self.stage.decontamination is not None:
             results = results | "Decontaminate" >> DecontaminateImages(self.stage.decontamination)
         return results

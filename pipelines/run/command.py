@@ -164,6 +164,9 @@ def print_run_summary(stats: dict, output: str) -> None:
     tried = usable + sum(count for name, count in images.items() if name.startswith("dropped_"))
     if tried:
         print(f"  images {usable:>8} usable of {tried} fetched ({usable / tried:.0%})")
+    reused = stages.get("image_cache", {}).get("reused")
+    if reused:
+        print(f"  images {reused:>8} reused from the cache of earlier runs (--resume)")
     for kind, size in stats["sizes"].items():
         print(
             f"  {kind:<6} {size['samples']:>8} samples {size['images']:>8} images/frames "
