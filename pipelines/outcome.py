@@ -1,11 +1,13 @@
 """Whether a finished run did what it was asked: a dataset asked for that came out empty, or code
-failures (pages whose extraction raised) past the error budget, make the command exit non-zero."""
+failures (pages whose extraction raised) past the error budget, make the command exit non-zero.
+Also the flags that say how a run reports: its error budget and how often it prints progress."""
 
 from __future__ import annotations
 
-from pipelines.argument_types import fraction
+from pipelines.argument_types import fraction, non_negative_float
 
 DEFAULT_MAX_ERROR_RATE = 0.05
+DEFAULT_PROGRESS_EVERY_S = 10.0
 
 
 class FailedRun(RuntimeError):
@@ -50,10 +52,16 @@ def _top_drops(stats: dict) -> str:
     return " (most dropped: " + ", ".join(f"{reason} {count}" for reason, count in drops) + ")"
 
 
-def add_error_budget_argument(parser) -> None:
+def add_run_report_arguments(parser) -> None:
     parser.add_argument(
         "--max_error_rate",
         type=fraction,
         default=DEFAULT_MAX_ERROR_RATE,
         help="fail the run when more than this share of pages raise during extraction (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--progress_every",
+        type=non_negative_float,
+        default=DEFAULT_PROGRESS_EVERY_S,
+        help="seconds between progress lines on stderr while the job runs (0: none; default: %(default)s)",
     )

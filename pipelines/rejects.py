@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 
+from pipelines import progress
+
 REJECTS = "rejects"
 
 
@@ -37,6 +39,7 @@ class Rejects:
         if counter is None:
             counter = self._counters[name] = Metrics.counter(self.stage, name)
         counter.inc(n)
+        progress.tally(self.stage, name, n)
 
     def drop(self, reason: str, item: str, detail: str = "") -> pvalue.TaggedOutput:
         self.count(f"dropped_{reason}")

@@ -8,7 +8,7 @@ import argparse
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines import job
+from pipelines import job, progress
 from pipelines.argument_types import positive_int
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
@@ -16,13 +16,14 @@ from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.m3w.document import M3WConfig
 from pipelines.m3w.transforms import PagesToDocuments
 from pipelines.options import new_pipeline
-from pipelines.outcome import FailedRun, add_error_budget_argument, documents_problems
+from pipelines.outcome import DEFAULT_PROGRESS_EVERY_S, FailedRun, add_run_report_arguments, documents_problems
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import InputConfig, ReadPages
 from pipelines.rejects import REJECTS
 from pipelines.run.command import (
     add_overwrite_argument,
     add_sharding_arguments,
+    describe_progress,
     report_run,
     run_all,
     sharding_from_args,
@@ -59,7 +60,7 @@ def add_parser(subcommands) -> None:
     add_image_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=10)
     add_fetch_arguments(parser)
-    add_error_budget_argument(parser)
+    add_run_report_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -68,7 +69,9 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.fetch_images:
         if args.dedup_index:
             raise ValueError("--dedup_index needs --fetch_images: decontamination searches the fetched pixels")
-        stats = run_m3w(inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args)
+        stats = run_m3w(
+            inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args, args.progress_every
+        )
         print_m3w_summary(stats)
         if problems := documents_problems(stats, args.max_error_rate):
             raise FailedRun(problems)
@@ -83,10 +86,19 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         sharding=sharding_from_args(args),
         overwrite=args.overwrite,
     )
-    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
+    return report_run(
+        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+    )
 
 
-def run_m3w(inputs: InputConfig, config: M3WConfig, output: str, num_shards: int, beam_args: list[str]) -> dict:
+def run_m3w(
+    inputs: InputConfig,
+    config: M3WConfig,
+    output: str,
+    num_shards: int,
+    beam_args: list[str],
+    progress_every: float = DEFAULT_PROGRESS_EVERY_S,
+) -> dict:
     """The text-only M3W job: documents as JSON lines, images not fetched."""
     pipeline = new_pipeline(beam_args)
     read = pipeline | "ReadPages" >> ReadPages(inputs)
@@ -97,7 +109,9 @@ def run_m3w(inputs: InputConfig, config: M3WConfig, output: str, num_shards: int
         num_shards=num_shards,
     )
     job.write_rejects([read[REJECTS], extracted[REJECTS]] | "AllRejects" >> beam.Flatten(), output, "m3w")
-    stats = job.stats_from_counters(job.run(pipeline))
+    with progress.watching(describe_progress, progress_every):
+        job_counters = job.run(pipeline)
+    stats = job.stats_from_counters(job_counters)
     job.write_stats(output, stats)
     return stats
 

@@ -4,15 +4,16 @@ pairs from the same pages, images fetched once, decontaminated, deduplicated, wr
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 
 from dedup.corpus import RepetitionRules
-from pipelines import job
+from pipelines import job, progress
 from pipelines.argument_types import non_negative_int, positive_float, positive_int
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
-from pipelines.outcome import FailedRun, add_error_budget_argument, run_problems
+from pipelines.outcome import DEFAULT_PROGRESS_EVERY_S, FailedRun, add_run_report_arguments, run_problems
 from pipelines.outputs import SHARD_DIRS, check_earlier_output, manifest_sizes, new_run_id, run_manifest, switch_over
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.provenance import Provenance
@@ -64,7 +65,7 @@ def add_parser(subcommands) -> None:
     add_clip_arguments(parser)
     add_download_arguments(parser)
     add_fetch_arguments(parser)
-    add_error_budget_argument(parser)
+    add_run_report_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -121,7 +122,9 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = run_config_from_args(args)
-    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
+    return report_run(
+        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+    )
 
 
 def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_rate: float) -> int:
@@ -133,7 +136,7 @@ def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_ra
     return 0
 
 
-def run_all(config: RunConfig, beam_args: list[str]) -> dict:
+def run_all(config: RunConfig, beam_args: list[str], progress_every: float = DEFAULT_PROGRESS_EVERY_S) -> dict:
     patterns = [*(config.inputs.patterns if config.inputs else ()), *config.pair_lists.paths, *config.video_lists.paths]
     provenance = Provenance(config, beam_args, patterns)
     check_earlier_output(config.output, config.datasets, config.overwrite)
@@ -141,13 +144,34 @@ def run_all(config: RunConfig, beam_args: list[str]) -> dict:
     pipeline = new_pipeline(beam_args)
     rejects = pipeline | "Curate" >> CurateAll(config, run_id)
     job.write_rejects(rejects, config.output, "run")
-    stats = job.stats_from_counters(job.run(pipeline))
+    with progress.watching(describe_progress, progress_every):
+        job_counters = job.run(pipeline)
+    stats = job.stats_from_counters(job_counters)
     manifest = run_manifest(config.output, run_id)
     stats["sizes"] = manifest_sizes(manifest)
     stats["provenance"] = {"run_id": run_id, **provenance.record()}
     job.write_stats(config.output, stats)
     switch_over(config.output, manifest, SHARD_DIRS if config.overwrite else config.datasets)
     return stats
+
+
+def describe_progress(totals: Counter[str], seconds: float) -> str:
+    """One progress line: pages read and their rate, list rows, documents kept, images, videos, samples written."""
+    pages = totals["m3w.pages_in"] or totals["pairs.pages_in"]
+    failed = sum(count for name, count in totals.items() if name.startswith("images.dropped_"))
+    minutes, rest = divmod(int(seconds), 60)
+    parts = [f"pages {pages} ({pages / max(seconds, 1e-9):.1f}/s)"] if pages else []
+    if totals["url_list.urls_read"]:
+        parts.append(f"list rows {totals['url_list.urls_read']}")
+    if totals["m3w.documents_kept"]:
+        parts.append(f"documents kept {totals['m3w.documents_kept']}")
+    if totals["images.ok"] or failed or totals["image_cache.reused"]:
+        parts.append(f"images {totals['images.ok']} usable, {failed} failed, {totals['image_cache.reused']} reused")
+    if totals["video.videos_ok"] or totals["video.clips"]:
+        parts.append(f"videos {totals['video.videos_ok']} ({totals['video.clips']} clips)")
+    written = sum(count for name, count in totals.items() if name.endswith("_shards.samples_written"))
+    parts.append(f"samples written {written}")
+    return f"curate [{minutes}:{rest:02d}] " + " · ".join(parts)
 
 
 def print_run_summary(stats: dict, output: str) -> None:

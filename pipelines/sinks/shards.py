@@ -131,4 +131,5 @@ class _WriteShard(beam.DoFn):
         part = FileSystems.join(self.output, MANIFEST_PARTS_DIR, self.run_id, f"{shard:05d}-{self.kind_dir}.parquet")
         with atomic_file(part) as out:
             out.write(rows_to_parquet(rows))
+        self.counts.count("samples_written", len(rows))
         yield ShardWritten(self.kind_dir, name, len(rows), sum(entry.size for entry in entries))

@@ -7,7 +7,7 @@ import argparse
 
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
-from pipelines.outcome import add_error_budget_argument
+from pipelines.outcome import add_run_report_arguments
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.command import (
@@ -46,7 +46,7 @@ def add_parser(subcommands) -> None:
     add_download_arguments(parser)
     add_dedup_arguments(parser, max_uses_per_image=None)
     add_fetch_arguments(parser)
-    add_error_budget_argument(parser)
+    add_run_report_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -72,4 +72,6 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         sharding=sharding_from_args(args),
         overwrite=args.overwrite,
     )
-    return report_run(run_all(config, beam_args), config.datasets, args.output, args.max_error_rate)
+    return report_run(
+        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+    )
