@@ -103,3 +103,15 @@ def test_empty_pair_and_video_lists_do_not_stop_the_run(tmp_path):
     stats = json.loads((output / "stats.json").read_text())
     assert stats["stages"]["url_list"]["empty_lists"] == 1  # the video list is not read when video is not asked for
     assert stats["sizes"]["pair"]["samples"] >= 3  # the pages' pairs are all there
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", b"<!-- only a comment -->"])
+def test_an_empty_page_is_unparseable_html_not_an_extraction_error(body):
+    """Before, such pages (two in the IANA WARC) counted as code failures against --max_error_rate."""
+    from pipelines.filters.image_urls import ImageUrlRules
+    from pipelines.pairs.transforms import ExtractPairs
+    from pipelines.readers.page import RawPage
+
+    page = RawPage(url="http://site.test/empty", body=body, content_type="text/html")
+    (reject,) = [output.value for output in ExtractPairs(ImageUrlRules()).process(page)]
+    assert (reject.stage, reject.reason) == ("pairs", "unparseable_html")

@@ -9,6 +9,7 @@ import apache_beam as beam
 
 from dedup.corpus import RepetitionRules
 from pipelines.filters.image_urls import ImageUrlRules
+from pipelines.html.extract import HtmlParseError
 from pipelines.images.repetition import MarkRepeatedImages
 from pipelines.images.results import ImageResult
 from pipelines.pairs.candidates import page_pairs
@@ -29,6 +30,9 @@ class ExtractPairs(beam.DoFn):
         self.rejects.count("pages_in")
         try:
             candidates = list(page_pairs(page, self.image_rules))
+        except HtmlParseError as error:  # the page's fault, not the code's: not an extraction_error
+            yield self.rejects.drop("unparseable_html", page.url, str(error))
+            return
         except Exception as error:  # a page that trips a bug is one reject, never a failed job
             yield self.rejects.drop("extraction_error", page.url, f"{type(error).__name__}: {error}")
             return
