@@ -1,11 +1,16 @@
 """HTML extraction: throughput and quality of ours vs trafilatura (with images) vs a bare lxml parse.
 
 Throughput: documents per second on one core, over the real pages in ../shared/testdata
-(readability, trafilatura and aeb sets), best of --repeat runs. Quality: word-level recall,
-precision and F1 against the aeb gold article text, for our extraction (before and after the
-text filters) and for trafilatura.
+(readability, trafilatura and aeb sets), best of --repeat runs. Quality, side by side:
+- text: word-level recall, precision and F1 against the aeb gold article text (90 news and blog
+  pages), for our extraction (before and after the M3W filters) and for trafilatura;
+- images: precision and recall against the images of the 43 readability pages' `expected.html`
+  (an image kept that is not in the gold is a false positive; a gold image matches by any of its
+  src, lazy or srcset URLs), counted over all images;
+- the share of kept images that sit inside the article on the aeb pages: whose nearest paragraph
+  before or after is mostly gold article text.
 
-    .venv/bin/python benchmarks/html_extraction.py [--testdata PATH] [--repeat 3]
+    .venv/bin/python benchmarks/html_extraction.py [--testdata PATH] [--repeat 3] [--quick]
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urljoin
 
 import lxml.html
 import trafilatura
@@ -25,19 +31,24 @@ from common import default_testdata, per_core_rate
 
 from pipelines.html.decode import decode_html
 from pipelines.html.extract import extract_page
+from pipelines.html.images import LAZY_SRC_ATTRIBUTES, LAZY_SRCSET_ATTRIBUTES, parse_srcset
 from pipelines.m3w.document import M3WConfig, build_document
 from pipelines.readers.page import RawPage
 from schemas import TextSegment
 
 WORDS = re.compile(r"\w+")
+MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)[^)]*\)")
+READABILITY_URL = "http://fakehost/test/page.html"  # the base URL readability's test pages were saved with
+GOLD_SHARE = 0.6  # a paragraph whose words are mostly in the gold article is article text
+MIN_PARAGRAPH_WORDS = 5
+
+# A page -> its text and images in order: ("text", paragraph) or ("image", url)
+Segments = list[tuple[str, str]]
 
 
 def load_pages(testdata: Path) -> list[RawPage]:
     html = testdata / "web/html"
-    pages = [
-        RawPage(url="http://fakehost/test/page.html", body=p.read_bytes())
-        for p in sorted(html.glob("readability/*/source.html"))
-    ]
+    pages = [RawPage(url=READABILITY_URL, body=p.read_bytes()) for p in sorted(html.glob("readability/*/source.html"))]
     pages += [
         RawPage(url="http://fakehost/page.html", body=p.read_bytes()) for p in sorted(html.glob("trafilatura/*.html"))
     ]
@@ -50,74 +61,177 @@ def load_pages(testdata: Path) -> list[RawPage]:
     return pages
 
 
-def ours_extract(page: RawPage) -> str:
-    segments = extract_page(decode_html(page.body, page.content_type).text, page.url).segments
-    return "\n".join(s.text for s in segments if isinstance(s, TextSegment))
+def _segments(segments) -> Segments:
+    return [("text", s.text) if isinstance(s, TextSegment) else ("image", s.url) for s in segments]
 
 
-def ours_filtered(page: RawPage) -> str:
-    config = M3WConfig(keep_documents_without_images=True)
-    document = build_document(page, config).document
-    return "\n".join(s.text for s in document.segments if isinstance(s, TextSegment)) if document else ""
+def ours_extract(page: RawPage) -> Segments:
+    return _segments(extract_page(decode_html(page.body, page.content_type).text, page.url).segments)
 
 
-def trafilatura_with_images(page: RawPage) -> str:
-    return trafilatura.extract(decode_html(page.body).text, url=page.url, include_images=True) or ""
+def ours_document(page: RawPage) -> Segments:
+    document = build_document(page, M3WConfig(keep_documents_without_images=True)).document
+    return _segments(document.segments) if document else []
 
 
-def lxml_parse_only(page: RawPage) -> str:
+def trafilatura_with_images(page: RawPage) -> Segments:
+    text = trafilatura.extract(decode_html(page.body).text, url=page.url, include_images=True) or ""
+    segments: Segments = []
+    for line in text.splitlines():
+        urls = MARKDOWN_IMAGE.findall(line)
+        segments += [("image", url) for url in urls]
+        rest = MARKDOWN_IMAGE.sub("", line).strip()
+        if rest:
+            segments.append(("text", rest))
+    return segments
+
+
+def lxml_parse_only(page: RawPage) -> Segments:
     lxml.html.document_fromstring(page.body)
-    return ""
+    return []
 
 
-METHODS: dict[str, Callable[[RawPage], str]] = {
+METHODS: dict[str, Callable[[RawPage], Segments]] = {
     "bare lxml parse (lower bound)": lxml_parse_only,
     "ours: decode + extract": ours_extract,
-    "ours: full M3W document (filters, lang id)": ours_filtered,
+    "ours: full M3W document (filters, lang id)": ours_document,
     "trafilatura 2.x (include_images)": trafilatura_with_images,
 }
 
 
-def quality(method: Callable[[RawPage], str], testdata: Path) -> tuple[float, float, float, float]:
+def _words(text: str) -> Counter[str]:
+    return Counter(WORDS.findall(text.lower()))
+
+
+def aeb_pages(testdata: Path) -> list[tuple[RawPage, str]]:
     html = testdata / "web/html/aeb"
     gold = json.loads((html / "ground-truth.json").read_text())
-    recalls, precisions, f1s, kept = [], [], [], []
+    pages = []
     for path in sorted(html.glob("*.html.gz")):
         entry = gold.get(path.name.removesuffix(".html.gz"))
-        if not entry or not entry.get("articleBody"):
-            continue
-        truth = Counter(WORDS.findall(entry["articleBody"].removesuffix("...").lower()))
-        got = Counter(WORDS.findall(method(RawPage(url=entry["url"], body=gzip.decompress(path.read_bytes()))).lower()))
+        if entry and entry.get("articleBody"):
+            page = RawPage(url=entry["url"], body=gzip.decompress(path.read_bytes()))
+            pages.append((page, entry["articleBody"].removesuffix("...")))
+    return pages
+
+
+def text_quality(method: Callable[[RawPage], Segments], pages: list[tuple[RawPage, str]]) -> dict[str, float]:
+    """Mean word recall, precision and F1 against the gold text; the share of pages with any text;
+    the share of kept images inside the article."""
+    recalls, precisions, f1s, kept, inside, images = [], [], [], [], 0, 0
+    for page, gold_text in pages:
+        segments = method(page)
+        truth = _words(gold_text)
+        got = _words(" ".join(text for kind, text in segments if kind == "text"))
         kept.append(bool(got))
         overlap = sum((truth & got).values())
-        recall = overlap / max(1, sum(truth.values()))
-        precision = overlap / max(1, sum(got.values()))
+        recall, precision = overlap / max(1, sum(truth.values())), overlap / max(1, sum(got.values()))
         recalls.append(recall)
         precisions.append(precision)
         f1s.append(2 * recall * precision / (recall + precision) if recall + precision else 0.0)
-    return statistics.mean(recalls), statistics.mean(precisions), statistics.mean(f1s), statistics.mean(kept)
+        page_inside, page_images = images_inside_article(segments, set(truth))
+        inside += page_inside
+        images += page_images
+    return {
+        "recall": statistics.mean(recalls),
+        "precision": statistics.mean(precisions),
+        "f1": statistics.mean(f1s),
+        "kept": statistics.mean(kept),
+        "inside": inside / images if images else float("nan"),
+    }
+
+
+def images_inside_article(segments: Segments, gold_words: set[str]) -> tuple[int, int]:
+    """(images whose nearest paragraph before or after is mostly gold text, all images): a teaser's
+    picture sits between teaser headlines, an article's between (or just before) its paragraphs."""
+    paragraphs = [
+        (i, _is_gold_paragraph(text, gold_words))
+        for i, (kind, text) in enumerate(segments)
+        if kind == "text" and len(WORDS.findall(text)) >= MIN_PARAGRAPH_WORDS
+    ]
+    inside = images = 0
+    for i, (kind, _) in enumerate(segments):
+        if kind != "image":
+            continue
+        images += 1
+        before = next((gold for j, gold in reversed(paragraphs) if j < i), False)
+        after = next((gold for j, gold in paragraphs if j > i), False)
+        inside += before or after
+    return inside, images
+
+
+def _is_gold_paragraph(text: str, gold_words: set[str]) -> bool:
+    words = WORDS.findall(text.lower())
+    return len(words) >= MIN_PARAGRAPH_WORDS and sum(w in gold_words for w in words) >= GOLD_SHARE * len(words)
+
+
+def readability_gold(testdata: Path) -> list[tuple[RawPage, list[set[str]]]]:
+    """Each readability page, with the URLs each of its gold images may go by."""
+    pages = []
+    for folder in sorted((testdata / "web/html/readability").iterdir()):
+        if (folder / "expected.html").exists():
+            gold = lxml.html.document_fromstring((folder / "expected.html").read_bytes())
+            images = [urls for img in gold.iter("img") if (urls := _image_urls(img))]
+            pages.append((RawPage(url=READABILITY_URL, body=(folder / "source.html").read_bytes()), images))
+    return pages
+
+
+def _image_urls(img) -> set[str]:
+    urls = {(img.get(name) or "").strip() for name in ("src", *LAZY_SRC_ATTRIBUTES)}
+    for name in ("srcset", *LAZY_SRCSET_ATTRIBUTES):
+        urls |= {url for url, _ in parse_srcset(img.get(name) or "")}
+    return {urljoin(READABILITY_URL, url) for url in urls if url and not url.startswith("data:")}
+
+
+def image_quality(
+    method: Callable[[RawPage], Segments], pages: list[tuple[RawPage, list[set[str]]]]
+) -> tuple[float, float]:
+    """(precision, recall) over every image of the pages; each gold image matches at most once."""
+    kept = true = gold_total = 0
+    for page, gold in pages:
+        matched: set[int] = set()
+        for url in (url for kind, url in method(page) if kind == "image"):
+            kept += 1
+            hit = next((i for i, urls in enumerate(gold) if i not in matched and url in urls), None)
+            if hit is not None:
+                matched.add(hit)
+                true += 1
+        gold_total += len(gold)
+    return true / max(1, kept), true / max(1, gold_total)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="every 10th page, one pass: for CI")
     args = parser.parse_args()
 
-    pages = load_pages(args.testdata)
+    pages, text_gold, image_gold = load_pages(args.testdata), aeb_pages(args.testdata), readability_gold(args.testdata)
+    if args.quick:
+        pages, text_gold, image_gold, args.repeat = pages[::10], text_gold[::10], image_gold[::10], 1
     megabytes = sum(len(p.body) for p in pages) / 1e6
-    print(f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), best of {args.repeat}\n")
-    print(f"{'method':<44} {'docs/s/core':>11} {'MB/s':>7} {'recall':>7} {'precision':>9} {'F1':>6} {'kept':>6}")
+    print(f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), best of {args.repeat}")
+    print(f"text against {len(text_gold)} aeb pages' gold; images against {len(image_gold)} readability pages' gold\n")
+    header = ["method", "docs/s/core", "MB/s", "text recall", "text precision", "text F1", "kept",
+              "image precision", "image recall", "images inside article"]  # fmt: skip
+    print("| " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * (len(header) - 1))
     for name, method in METHODS.items():
         rate = per_core_rate(method, pages, args.repeat)
+        cells = [name, f"{rate:.1f}", f"{rate * megabytes / len(pages):.2f}"]
         if method is lxml_parse_only:
-            scores = f"{'-':>7} {'-':>9} {'-':>6} {'-':>6}"
+            cells += ["-"] * 7
         else:
-            recall, precision, f1, kept = quality(method, args.testdata)
-            scores = f"{recall:>7.3f} {precision:>9.3f} {f1:>6.3f} {kept:>6.1%}"
-        print(f"{name:<44} {rate:>11.1f} {rate * megabytes / len(pages):>7.2f} {scores}")
-    print("\nrecall/precision/F1: word-level, mean over the aeb pages with gold article text (a dropped page")
-    print("scores 0); kept: share of those pages that give any text (the full M3W job rejects whole documents)")
+            text = text_quality(method, text_gold)
+            image_precision, image_recall = image_quality(method, image_gold)
+            cells += [f"{text['recall']:.3f}", f"{text['precision']:.3f}", f"{text['f1']:.3f}", f"{text['kept']:.1%}",
+                      f"{image_precision:.3f}", f"{image_recall:.3f}", f"{text['inside']:.1%}"]  # fmt: skip
+        print("| " + " | ".join(cells) + " |")
+    print("\ntext: word-level, mean over the aeb pages with gold article text (a dropped page scores 0); kept: the")
+    print("share of those pages that give any text (the full M3W job rejects whole documents). images: over all")
+    print("gold images of the readability pages; inside article: kept images of the aeb pages whose nearest")
+    print("paragraph before or after is mostly gold article text")
 
 
 if __name__ == "__main__":

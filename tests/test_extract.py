@@ -12,10 +12,14 @@ from schemas import EOC, IMAGE, ImageSegment, InterleavedDocument, TextSegment
 
 PAGE_URL = "http://fakehost/test/page.html"  # the base URL readability's test pages were saved with
 WORDS = re.compile(r"\w+")
-# Floors measured on the 43 pages: mean text recall 0.997, image recall 1.0 (see the closing note).
+# Floors under what the 43 pages measure: mean text recall 0.984 (lowest page: qq, 0.817, whose
+# missing words are share buttons, an editor's name and a rating prompt that readability keeps),
+# mean image recall 0.947, and 0.862 of the images kept are gold images. Before the extraction found
+# the article, recall was 0.997 / 1.0 and image precision 0.40: every teaser and logo was kept.
 MIN_MEAN_TEXT_RECALL = 0.97
-MIN_PAGE_TEXT_RECALL = 0.85
-MIN_MEAN_IMAGE_RECALL = 0.98
+MIN_PAGE_TEXT_RECALL = 0.8
+MIN_MEAN_IMAGE_RECALL = 0.94
+MIN_IMAGE_PRECISION = 0.85
 
 
 def readability_pages(testdata):
@@ -37,8 +41,9 @@ def is_subsequence(needles: list[str], haystack: list[str]) -> bool:
     return all(any(n == h for h in remaining) for n in needles)
 
 
-def test_readability_gold_text_and_images_are_covered_in_order(testdata):
+def test_readability_gold_text_and_images_are_covered_in_order_and_others_left_out(testdata):
     text_recalls, image_recalls = [], []
+    kept_images = kept_gold_images = 0
     for folder in readability_pages(testdata):
         source = (folder / "source.html").read_text(encoding="utf-8", errors="replace")
         gold = lxml.html.fromstring((folder / "expected.html").read_text(encoding="utf-8", errors="replace"))
@@ -51,6 +56,9 @@ def test_readability_gold_text_and_images_are_covered_in_order(testdata):
         # Gold images that exist as <img> in the source (some are only in scripts' JSON).
         in_source = {image_url(img, PAGE_URL) for img in lxml.html.document_fromstring(source).iter("img")}
         gold_images = list(dict.fromkeys(u for img in gold.iter("img") if (u := image_url(img, PAGE_URL)) in in_source))
+        kept = list(dict.fromkeys(our_images))
+        kept_images += len(kept)
+        kept_gold_images += sum(u in gold_images for u in kept)
         if gold_images:
             found = [u for u in gold_images if u in our_images]
             image_recalls.append(len(found) / len(gold_images))
@@ -58,6 +66,7 @@ def test_readability_gold_text_and_images_are_covered_in_order(testdata):
     assert len(text_recalls) == 43
     assert sum(text_recalls) / len(text_recalls) >= MIN_MEAN_TEXT_RECALL
     assert sum(image_recalls) / len(image_recalls) >= MIN_MEAN_IMAGE_RECALL
+    assert kept_gold_images / kept_images >= MIN_IMAGE_PRECISION
 
 
 def segments_of(body: str, url: str = "http://site.test/dir/page.html"):

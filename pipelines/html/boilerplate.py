@@ -9,32 +9,45 @@ from lxml.html import HtmlElement
 # Elements whose whole subtree never holds article content.
 DROPPED_TAGS = frozenset(
     {
-        "script", "style", "template", "svg", "math", "canvas", "iframe", "object", "embed", "form",
+        "script", "style", "template", "svg", "math", "canvas", "iframe", "object", "embed",
         "button", "input", "select", "textarea", "nav", "menu", "aside", "dialog", "title", "link", "meta",
     }
 )  # fmt: skip
 # Page furniture: dropped unless it sits inside the article itself (articles have headers too).
 FURNITURE_TAGS = frozenset({"header", "footer"})
 CONTENT_CONTAINERS = frozenset({"article", "main"})
-# class/id words that mark clutter; matched as whole words after splitting on - and _.
-BOILERPLATE_WORDS = frozenset(
+# class/id words that mark clutter; matched as whole words after splitting on - and _. What these
+# name is never the article, whatever else the names say ("article-comments", "related-stories");
+# the list joins Readability's unlikely candidates and trafilatura's discarded sections.
+CLUTTER_WORDS = frozenset(
     {
-        "ad", "ads", "advert", "advertisement", "adsbygoogle", "banner", "cookie", "cookies", "consent",
-        "share", "sharing", "social", "comment", "comments", "related", "newsletter", "promo", "sponsored",
-        "sidebar", "breadcrumb", "breadcrumbs", "menu", "navbar", "nav", "navigation", "footer", "subscribe",
-        "popup", "modal", "outbrain", "taboola", "skiplink", "paywall", "signup", "login",
+        "ad", "ads", "advert", "advertisement", "adsbygoogle", "cookie", "cookies", "consent", "share",
+        "sharing", "social", "comment", "comments", "related", "newsletter", "promo", "sponsored", "subscribe",
+        "popup", "modal", "outbrain", "taboola", "paywall", "signup", "login", "teaser", "teasers",
+        "recommended", "trending", "popular", "disqus", "replies", "legends", "remark", "rss", "shoutbox",
+        "supplemental", "pagination", "pager", "community", "agegate", "skyscraper", "recirculation",
     }
 )  # fmt: skip
-# ...unless the same names also say it holds the article ("l-sidebar l-article-body").
-CONTENT_WORDS = frozenset({"article", "body", "content", "main", "post", "story", "entry", "text"})
-# A class/id match on an element holding this many paragraphs is a page wrapper with an odd name.
+# Page layout: furniture, unless the same names also say it holds the article ("l-sidebar
+# l-article-body") or it holds many paragraphs (a page wrapper with an odd name).
+LAYOUT_WORDS = frozenset(
+    {"banner", "sidebar", "breadcrumb", "breadcrumbs", "menu", "navbar", "nav", "navigation", "footer", "skiplink"}
+)
+CONTENT_WORDS = frozenset({"article", "body", "content", "main", "story", "entry"})
 MIN_PARAGRAPHS_OF_A_WRAPPER = 3
+WRAPPER_SHARE = 0.9  # of the page's paragraphs: what holds this much is the page, whatever its name
+ARTICLE_SHARE = 0.5  # ...and this much, named as content too, is the article ("box article modal-enabled")
 _WORD_SPLIT = re.compile(r"[\s_\-]+")
+_CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")  # "adUltraBody" names an ad
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def is_boilerplate(element: HtmlElement, inside_content: bool) -> bool:
+def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: int = 0) -> bool:
+    """`page_paragraphs`: the page's `<p>` count; an element named like clutter that holds nearly
+    all of them wraps the page (a whole page inside a `<form>` or a `div#share-buttons-parent`)."""
     tag = element.tag
+    if tag == "form":
+        return not _holds_the_page(element, page_paragraphs)
     if tag in DROPPED_TAGS:
         return True
     if tag in FURNITURE_TAGS and not inside_content:
@@ -46,10 +59,18 @@ def is_boilerplate(element: HtmlElement, inside_content: bool) -> bool:
     style = element.get("style")
     if style and _HIDDEN_STYLE.search(style):
         return True
-    names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+    names = _CAMEL_HUMP.sub(r"\1 \2", f"{element.get('class', '')} {element.get('id', '')}").lower()
     if not names.strip():
         return False
     words = set(_WORD_SPLIT.split(names))
-    if words.isdisjoint(BOILERPLATE_WORDS) or not words.isdisjoint(CONTENT_WORDS):
+    content = not words.isdisjoint(CONTENT_WORDS)
+    if not words.isdisjoint(CLUTTER_WORDS):
+        return not _holds_the_page(element, page_paragraphs, ARTICLE_SHARE if content else WRAPPER_SHARE)
+    if words.isdisjoint(LAYOUT_WORDS) or content:
         return False
     return len(element.findall(".//p")) < MIN_PARAGRAPHS_OF_A_WRAPPER
+
+
+def _holds_the_page(element: HtmlElement, page_paragraphs: int, share: float = WRAPPER_SHARE) -> bool:
+    paragraphs = len(element.findall(".//p"))
+    return paragraphs >= MIN_PARAGRAPHS_OF_A_WRAPPER and paragraphs >= share * page_paragraphs

@@ -16,6 +16,7 @@ from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
 from pipelines.html.boilerplate import CONTENT_CONTAINERS, is_boilerplate
 from pipelines.html.images import declared_size, image_url
+from pipelines.html.main_content import is_leaf_block, is_link_list_item, is_prose, is_teaser, main_content
 from schemas import ImageSegment, TextSegment, neutralise_special_tokens
 from schemas.records import Segment
 
@@ -71,10 +72,18 @@ class _SegmentWalker:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.segments: list[Segment] = []
+        self.outside_images = 0  # images left out because they are outside the article
+        self.teaser_images = 0  # ...or because they link to another page with a headline
         self._buffer: list[str] = []
 
     def walk(self, root: HtmlElement) -> None:
+        """Everything inside the article's containers (less boilerplate); outside them, only prose."""
+        page_paragraphs = len(root.findall(".//p"))
+        article = main_content(root, page_paragraphs)
+        around_article = {ancestor for container in article for ancestor in container.iterancestors()}
         content_depth = 0
+        kept = 0 if article else 1  # depth inside the article, or inside prose outside it
+        opened: set[HtmlElement] = set()
         skipped: set[HtmlElement] = set()
         walker = etree.iterwalk(root, events=("start", "end"))
         for event, element in walker:
@@ -82,9 +91,25 @@ class _SegmentWalker:
             if not isinstance(tag, str):
                 continue
             if event == "start":
-                if is_boilerplate(element, content_depth > 0) or (tag == "noscript" and element.find(".//img") is None):
+                if (element not in around_article and is_boilerplate(element, content_depth > 0, page_paragraphs)) or (
+                    tag == "noscript" and element.find(".//img") is None
+                ):
                     walker.skip_subtree()
                     skipped.add(element)
+                    continue
+                if not kept and element not in around_article:
+                    if element in article or (is_leaf_block(element) and is_prose(element)):
+                        kept += 1
+                        opened.add(element)
+                    elif is_leaf_block(element) or tag == "img":
+                        walker.skip_subtree()
+                        skipped.add(element)
+                        self.outside_images += tag == "img" or len(element.findall(".//img"))
+                        continue
+                if (tag == "a" and is_teaser(element)) or (is_leaf_block(element) and is_link_list_item(element)):
+                    walker.skip_subtree()
+                    skipped.add(element)
+                    self.teaser_images += len(element.findall(".//img"))
                     continue
                 content_depth += tag in CONTENT_CONTAINERS
                 if tag in BLOCK_TAGS or tag == "br":
@@ -93,14 +118,16 @@ class _SegmentWalker:
                     self._buffer.append(" ")
                 elif tag == "img":
                     self._add_image(element)
-                if element.text and tag != "noscript":
+                if element.text and tag != "noscript" and kept:
                     self._buffer.append(element.text)
             else:
                 if element not in skipped:
                     content_depth -= tag in CONTENT_CONTAINERS
                     if tag in BLOCK_TAGS:
                         self._flush()
-                if element.tail:
+                    if element in opened:
+                        kept -= 1
+                if element.tail and kept:
                     self._buffer.append(element.tail)
         self._flush()
 
