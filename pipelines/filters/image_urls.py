@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -16,6 +17,25 @@ DEFAULT_BANNED_SUBSTRINGS = (
 )  # fmt: skip
 # Formats that are icons or vector drawings, never photographs.
 DEFAULT_BANNED_EXTENSIONS = (".svg", ".ico")
+# Hosts that serve tracking pixels and ad beacons, matched with their subdomains.
+TRACKER_HOSTS = frozenset(
+    {
+        "scorecardresearch.com", "pixel.wp.com", "stats.wp.com", "google-analytics.com", "doubleclick.net",
+        "googlesyndication.com", "googleadservices.com", "facebook.com/tr", "bat.bing.com", "quantserve.com",
+        "chartbeat.net", "adnxs.com", "mathtag.com", "krxd.net", "bluekai.com", "demdex.net", "omtrdc.net",
+        "2o7.net", "everesttech.net", "adsrvr.org", "rubiconproject.com", "pubmatic.com", "casalemedia.com",
+        "openx.net", "criteo.com", "criteo.net", "taboola.com", "outbrain.com", "mc.yandex.ru", "top-fwz1.mail.ru",
+        "counter.yadro.ru", "hit.gemius.pl", "imrworldwide.com", "amazon-adsystem.com", "ads.linkedin.com",
+        "analytics.twitter.com", "ct.pinterest.com", "tr.snapchat.com", "sb.scorecardresearch.com", "parsely.com",
+    }
+)  # fmt: skip
+# A host whose first label says what it does: pixel.example.com, beacon.example.net, stats..., ads...
+TRACKER_HOST_LABELS = frozenset({"pixel", "pixels", "beacon", "beacons", "track", "tracking", "tracker", "stats",
+                                 "analytics", "metrics", "counter", "ad", "ads", "adserver", "adservice"})  # fmt: skip
+# A path that is a 1x1 image or a beacon, whatever the host: 1x1-000000-0.png, /b.gif, __utm.gif, /p?c1=...
+_BEACON_PATH = re.compile(
+    r"(^|[/_.-])1x1([/_.-]|$)|/(b|p|t|pixel|beacon|spacer|blank|clear|trans|transparent|empty|__utm)\.(gif|png)$|^/p$"
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +55,12 @@ def image_url_rejection(image: ImageSegment, rules: ImageUrlRules) -> str | None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "not_http_url"
+    host = (parts.hostname or "").lower()
+    if _is_tracker_host(host, parts.path):
+        return "tracker_host"
     path = parts.path.lower()
+    if _BEACON_PATH.search(path):
+        return "beacon"
     if path.endswith(rules.banned_extensions):
         return "banned_extension"
     where = f"{path}?{parts.query.lower()}"
@@ -45,6 +70,17 @@ def image_url_rejection(image: ImageSegment, rules: ImageUrlRules) -> str | None
     if sides and min(sides) < rules.min_declared_side:
         return "declared_too_small"
     return None
+
+
+def _is_tracker_host(host: str, path: str) -> bool:
+    labels = host.split(".")
+    suffixes = {".".join(labels[i:]) for i in range(len(labels) - 1)}
+    first_path_segment = path.split("/", 2)[1] if path.count("/") else ""
+    return (
+        not suffixes.isdisjoint(TRACKER_HOSTS)
+        or any(f"{suffix}/{first_path_segment}" in TRACKER_HOSTS for suffix in suffixes)
+        or (len(labels) > 2 and labels[0] in TRACKER_HOST_LABELS)
+    )
 
 
 def add_image_url_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,19 +13,24 @@ LAZY_SRCSET_ATTRIBUTES = ("data-srcset", "data-lazy-srcset")
 # A srcset candidate at least this wide is enough for training at 320 px; smaller ones are thumbnails.
 PREFERRED_MIN_WIDTH = 320
 
-_PLACEHOLDER = re.compile(r"(^data:)|blank\.gif|spacer\.gif|placeholder|lazy[-_]?load|transparent\.(gif|png)", re.I)
+_PLACEHOLDER = re.compile(
+    r"(^data:)|placeholder|lazy[-_]?load|(^|[/_.-])1x1([/_.-]|$)|"
+    r"(blank|spacer|transparent|trans|empty|clear|grey|gray|loading|loader|pixel)\.(gif|png|jpe?g|webp)",
+    re.I,
+)
 _DESCRIPTOR = re.compile(r"^(\d+(?:\.\d+)?)([wx])$")
 
 
 def image_url(img: HtmlElement, base_url: str) -> str | None:
-    """The absolute URL of the image an `<img>` shows once scripts have run, or None."""
-    src = (img.get("src") or "").strip()
-    if src and not _PLACEHOLDER.search(src):
-        return urljoin(base_url, src)
+    """The absolute URL of the image an `<img>` shows once scripts have run, or None: a lazy-loading
+    attribute wins over `src` (which then holds a placeholder or a blurred thumbnail)."""
     for name in LAZY_SRC_ATTRIBUTES:
         value = (img.get(name) or "").strip()
         if value and not value.startswith("data:"):
             return urljoin(base_url, value)
+    src = (img.get("src") or "").strip()
+    if src and not _PLACEHOLDER.search(src):
+        return urljoin(base_url, src)
     for srcset in _srcsets(img):
         chosen = choose_from_srcset(srcset)
         if chosen:
