@@ -61,7 +61,8 @@ def test_drops_are_counted_and_rejects_written_with_reasons(demo_run):
     _, output, stats = demo_run
     assert stats["stages"]["warc"]["html_response"] == 7
     assert stats["stages"]["m3w"]["pages_in"] == 7 and stats["stages"]["m3w"]["documents_out"] == 5
-    assert stats["drops"]["m3w_images.banned_url_substring"] >= 2  # logo-small.png, pixel.gif
+    assert stats["drops"]["m3w_images.banned_url_substring"] >= 1  # logo-small.png
+    assert stats["drops"]["m3w_images.beacon"] >= 1  # pixel.gif
     reasons = {(r["stage"], r["reason"]) for r in rejects(output)}
     assert len(rejects(output)) == 2  # index.html (a list of links) and about.html (too short)
     assert all(stage == "m3w" for stage, _ in reasons)
@@ -129,3 +130,47 @@ def test_fetching_images_writes_verified_shards(tmp_path, capsys):
     assert not (output / "pairs").exists() and not (output / "video").exists()  # the M3W dataset only
     assert main(["verify", str(output)]) == 0
     assert "5 samples in 1 shard(s): ok" in capsys.readouterr().out
+
+
+SAVED_PAGE = """<!DOCTYPE html>{head}<html><head><title>Flamingo colonies</title>{meta}</head><body><article>
+<p>Lesser flamingos gather in colonies of a million birds on the soda lakes of the Rift Valley, where the water
+is too alkaline for the fish that would compete with them for the blue-green algae they eat, and where few
+predators can follow them across the caustic mud flats to the nests they build of it.</p>
+<figure><img src="photos/colony.jpg" width="800" height="600"><figcaption>A colony at Lake Natron.</figcaption></figure>
+<p>The birds filter the algae with their bills held upside down, sweeping them from side to side through the
+shallow water, and a colony can eat hundreds of tons of it in a single day without exhausting the lake.</p>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("head", "meta"),
+    [
+        ("<!-- saved from url=(0048)https://birds.example.org/2019/flamingos.html -->", ""),
+        ("", "<link href='https://birds.example.org/2019/flamingos.html' rel='canonical'>"),
+        ("", "<meta content='https://birds.example.org/2019/flamingos.html' property='og:url'>"),
+    ],
+)
+def test_a_saved_page_keeps_the_url_it_gives_for_itself(tmp_path, head, meta):
+    """Before, a saved file without --html_base_url stood for its file:// path, and its relative image
+    links resolved to files that cannot be fetched."""
+    (tmp_path / "saved.html").write_text(SAVED_PAGE.format(head=head, meta=meta))
+    stats = run_m3w(
+        InputConfig(patterns=(str(tmp_path / "saved.html"),)),
+        M3WConfig(),
+        str(tmp_path / "out"),
+        1,
+        IN_PROCESS,
+    )
+    (document,) = documents(tmp_path / "out")
+    assert document.url == "https://birds.example.org/2019/flamingos.html"
+    assert [image.url for image in document.images] == ["https://birds.example.org/2019/photos/colony.jpg"]
+    assert stats["stages"]["html_files"]["url_from_the_page"] == 1
+
+
+def test_html_base_url_overrides_what_the_page_says(tmp_path):
+    meta = "<link rel=canonical href='https://birds.example.org/2019/flamingos.html'>"
+    (tmp_path / "saved.html").write_text(SAVED_PAGE.format(head="", meta=meta))
+    config = InputConfig(patterns=(str(tmp_path / "saved.html"),), html_base_url="https://mirror.example.net/b/")
+    run_m3w(config, M3WConfig(), str(tmp_path / "out"), 1, IN_PROCESS)
+    (document,) = documents(tmp_path / "out")
+    assert document.url == "https://mirror.example.net/b/saved.html"
