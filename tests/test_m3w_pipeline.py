@@ -8,6 +8,7 @@ import pytest
 from pipelines.cli import main
 from pipelines.demo.crawl import crawl_to_warc
 from pipelines.demo.site import build_demo_site
+from pipelines.filters.text_quality import TextFilterConfig
 from pipelines.local_server import LocalServer
 from pipelines.m3w.command import run_m3w
 from pipelines.m3w.document import M3WConfig
@@ -16,6 +17,7 @@ from schemas import EOC, IMAGE, InterleavedDocument
 from shards.reader import iter_samples
 
 IN_PROCESS = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+CROSS_PAGE_DROPS = ("m3w_cross_page.only_site_boilerplate", "m3w_cross_page.near_duplicate")
 
 
 def documents(output: Path) -> list[InterleavedDocument]:
@@ -92,9 +94,10 @@ def test_real_warcs_and_saved_pages(testdata, tmp_path):
     assert stats["stages"]["warc"]["skipped_revisit"] == 124
     assert stats["stages"]["html_files"]["html_file"] == 43
     assert stats["stages"]["m3w"]["pages_in"] == 43 + stats["stages"]["warc"]["html_response"]
-    duplicates = stats["drops"].get("m3w.duplicate_page", 0)
-    assert len(docs) == stats["stages"]["m3w"]["documents_out"] - duplicates >= 40
-    assert stats["stages"]["m3w"]["documents_kept"] == len(docs)  # what the summary prints: after duplicates
+    dropped = sum(stats["drops"].get(reason, 0) for reason in ("m3w.duplicate_page", *CROSS_PAGE_DROPS))
+    assert len(docs) == stats["stages"]["m3w"]["documents_out"] - dropped >= 40
+    assert stats["stages"]["m3w"]["documents_kept"] == len(docs)  # what the summary prints: what is written
+    assert stats["stages"]["m3w_cross_page"]["site_boilerplate_paragraphs"] > 0  # allenai.org's, iana.org's
     assert len({d.doc_id for d in docs}) == len(docs)  # the same page crawled twice is kept once
     assert sum(len(d.images) for d in docs) > 100
 
@@ -174,3 +177,55 @@ def test_html_base_url_overrides_what_the_page_says(tmp_path):
     run_m3w(config, M3WConfig(), str(tmp_path / "out"), 1, IN_PROCESS)
     (document,) = documents(tmp_path / "out")
     assert document.url == "https://mirror.example.net/b/saved.html"
+
+
+ARTICLE = [
+    "Lesser flamingos gather in colonies of a million birds on the soda lakes of the Rift Valley, where the water "
+    "is too alkaline for the fish that would compete with them for the algae they eat.",
+    "The birds filter the algae with their bills held upside down, sweeping them from side to side through the "
+    "shallow water, and a colony can eat hundreds of tons of it in a single day.",
+    "Chicks leave the nest after a week and gather in creches guarded by a few adults, while their parents fly "
+    "to feeding grounds many kilometres away and come back to feed them crop milk.",
+    "Lake Natron is the only regular breeding site of the species in East Africa, so a single failed season there "
+    "can be felt in the numbers of birds counted across the whole region for years afterwards.",
+    "Plans for a soda ash factory on its shore were dropped after conservation groups argued that the pumping of "
+    "brine would have lowered the water and let predators walk out to the nesting islands.",
+    "Researchers ring a few hundred chicks every year, and the rings read from a distance with telescopes show "
+    "that birds hatched at Natron later feed at lakes as far apart as Bogoria and Makgadikgadi.",
+    "Droughts shrink the lakes and crowd the birds together, and in such years outbreaks of avian cholera and "
+    "toxins from blooms of other algae have killed tens of thousands of flamingos within a few weeks.",
+]
+OTHER = [
+    "Greater flamingos breed in the Camargue, where the salt pans of the Rhone delta give them shallow water and "
+    "islands that foxes cannot reach, and the colony is counted from the air every spring.",
+    "Their pink colour comes from the carotenoid pigments in the shrimp and algae they eat; birds kept in zoos "
+    "fade to white unless their keepers add the pigments to the food they are given.",
+]
+SITE_FOOTER = "Birds of the Lakes is written by volunteers. Subscribe to our newsletter for a story every week."
+
+
+def site_page(path: Path, url: str, paragraphs: list[str]) -> None:
+    body = "".join(f"<p>{text}</p>" for text in [*paragraphs, SITE_FOOTER])
+    path.write_text(
+        f"<html><head><link rel=canonical href='{url}'></head><body><article>{body}</article></body></html>"
+    )
+
+
+def test_site_boilerplate_and_near_duplicate_pages_go(tmp_path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    site = "https://birds.example.org/"
+    site_page(pages / "lesser.html", site + "lesser.html", ARTICLE)
+    edited = [ARTICLE[0].replace("a million", "one million"), *ARTICLE[1:]]  # a syndicated copy, one word changed
+    site_page(pages / "copy.html", "https://news.example.net/flamingos.html", edited)
+    site_page(pages / "greater.html", site + "greater.html", OTHER)
+    site_page(pages / "footer-only.html", site + "about.html", [])
+    config = M3WConfig(keep_documents_without_images=True, text=TextFilterConfig(min_document_words=1))
+    stats = run_m3w(InputConfig(patterns=(str(pages / "*.html"),)), config, str(tmp_path / "out"), 1, IN_PROCESS)
+    docs = {d.url: d for d in documents(tmp_path / "out")}
+    copies = {site + "lesser.html", "https://news.example.net/flamingos.html"}
+    assert site + "greater.html" in docs and len(copies & set(docs)) == 1  # one of the two copies is kept
+    assert all(SITE_FOOTER not in d.text for d in docs.values() if d.url.startswith(site))  # on 3 pages of the site
+    assert stats["drops"]["m3w_cross_page.near_duplicate"] == 1
+    assert stats["drops"]["m3w_cross_page.only_site_boilerplate"] == 1  # about.html held only the footer
+    assert stats["stages"]["m3w"]["documents_kept"] == len(docs) == 2

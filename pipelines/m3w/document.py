@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from dedup.near_duplicates import NearDuplicateRules
 from pipelines.filters.image_urls import ImageUrlRules, image_url_rejection
 from pipelines.filters.language import identify_language
 from pipelines.filters.text_quality import TextFilterConfig, judge_document, paragraph_rejection
@@ -30,6 +31,9 @@ class M3WConfig:
     keep_documents_without_images: bool = False
     languages: tuple[str, ...] = ()  # empty: every language
     min_language_score: float = 0.0
+    # across pages: a paragraph on more pages of one domain than this is site boilerplate (OBELICS: 1; 0: off)
+    max_pages_per_paragraph: int = 1
+    near_duplicates: NearDuplicateRules = field(default_factory=NearDuplicateRules)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import apache_beam as beam
 
+from pipelines.m3w.cross_page import RemoveNearDuplicates, RemoveSiteBoilerplate
 from pipelines.m3w.document import M3WConfig, build_document
 from pipelines.readers.page import RawPage
 from pipelines.rejects import REJECTS, Rejects
@@ -53,7 +54,6 @@ class KeepOnePerKey(beam.DoFn):
         copies = sorted(copies, key=lambda d: (d.source, d.record_id))
         for duplicate in copies[1:]:
             yield self.rejects.drop("duplicate_page", duplicate.url, f"same URL and content as {copies[0].record_id}")
-        self.rejects.count("documents_kept")  # after duplicate pages went: what is written
         yield copies[0]
 
 
@@ -74,5 +74,26 @@ class PagesToDocuments(beam.PTransform):
             | "GroupById" >> beam.GroupByKey()
             | "KeepOnePerKey" >> beam.ParDo(KeepOnePerKey()).with_outputs(REJECTS, main="documents")
         )
-        rejects = (extracted[REJECTS], unique[REJECTS]) | "M3WRejects" >> beam.Flatten()
-        return {"documents": unique.documents, REJECTS: rejects}
+        rejects = [extracted[REJECTS], unique[REJECTS]]
+        documents = unique.documents
+        if self.config.max_pages_per_paragraph:
+            cleaned = documents | "SiteBoilerplate" >> RemoveSiteBoilerplate(self.config.max_pages_per_paragraph)
+            documents = cleaned.documents
+            rejects.append(cleaned[REJECTS])
+        if self.config.near_duplicates.threshold:
+            distinct = documents | "NearDuplicates" >> RemoveNearDuplicates(self.config.near_duplicates)
+            documents = distinct.documents
+            rejects.append(distinct[REJECTS])
+        kept = documents | "CountKept" >> beam.ParDo(_CountKept())
+        return {"documents": kept, REJECTS: rejects | "M3WRejects" >> beam.Flatten()}
+
+
+class _CountKept(beam.DoFn):
+    """What is written: after duplicate pages, site boilerplate and near duplicates went."""
+
+    def __init__(self) -> None:
+        self.rejects = Rejects(STAGE)
+
+    def process(self, document: InterleavedDocument) -> Iterator[InterleavedDocument]:
+        self.rejects.count("documents_kept")
+        yield document
