@@ -2,6 +2,7 @@
 hand, language identification, the CLI flags, and the defaults on real article text."""
 
 import argparse
+import json
 from dataclasses import fields
 
 import lxml.html
@@ -29,6 +30,7 @@ from pipelines.filters.text_quality import (
     words,
 )
 
+REPETITION_REASONS = ("high_char_repetition_ratio", "high_word_repetition_ratio")
 CONFIG = TextFilterConfig()
 PROSE = (
     "Flamingos are wading birds that live in large colonies around shallow lakes and lagoons. "
@@ -299,3 +301,26 @@ def test_defaults_keep_real_article_text(testdata):
     assert sum(reason is None for _, reason in document_reasons.values()) >= 0.8 * len(pages)
     unspaced = {name: reason for name, (language, reason) in document_reasons.items() if language in ("zh", "ja")}
     assert len(unspaced) >= 5 and set(unspaced.values()) == {None}, unspaced
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Leonardo da Vinci painted the Mona Lisa, and Leonardo da Vinci kept it with him until he died in France.",
+        "The New York Times reported on Monday that The New York Times had changed its policy on anonymous sources.",
+        "Prime Minister Boris Johnson said that Prime Minister Boris Johnson would not resign before the election.",
+    ],
+)
+def test_a_sentence_that_names_someone_twice_is_not_repetition(sentence):
+    """Before, OBELICS's node-level cutoff of 0.1 on character 10-gram repetition dropped these as
+    repetitive, and 40 paragraphs of the aeb gold articles with them."""
+    assert paragraph_rejection(sentence, "en", CONFIG) is None
+
+
+def test_gold_article_paragraphs_are_not_dropped_as_repetitive(testdata):
+    gold = json.loads((testdata / "web/html/aeb/ground-truth.json").read_text())
+    paragraphs = [
+        p.strip() for entry in gold.values() for p in (entry.get("articleBody") or "").split("\n") if p.strip()
+    ]
+    repetitive = [p for p in paragraphs if paragraph_rejection(p, "en", CONFIG) in REPETITION_REASONS]
+    assert len(paragraphs) > 4000 and len(repetitive) <= 1, repetitive[:3]
