@@ -324,3 +324,26 @@ def test_gold_article_paragraphs_are_not_dropped_as_repetitive(testdata):
     ]
     repetitive = [p for p in paragraphs if paragraph_rejection(p, "en", CONFIG) in REPETITION_REASONS]
     assert len(paragraphs) > 4000 and len(repetitive) <= 1, repetitive[:3]
+
+
+def test_numbered_headings_and_list_items_are_judged_alike():
+    """Before, "1. Define early retirement" went as too_few_words, "4. Invest in index funds" as
+    low_stopword_ratio, and "2. Calculate how much you need" stayed."""
+    from pipelines.m3w.document import M3WConfig, build_document
+    from pipelines.readers.page import RawPage
+    from schemas import TextSegment
+
+    steps = ["1. Define early retirement", "2. Calculate how much you need", "3. Save aggressively",
+             "4. Invest in index funds", "10. Plan for health care"]  # fmt: skip
+    prose = (
+        "<p>Retiring early takes a plan that starts years before the last day at work, and the plan has to "
+        "survive markets that fall, costs that rise and a family that changes its mind about where to live.</p>"
+    )
+    body = "".join(f"<h2>{step}</h2>{prose}" for step in steps[:3])
+    body += "<ul>" + "".join(f"<li>{step}</li>" for step in steps[3:]) + "</ul>" + prose
+    page = RawPage(
+        url="http://site.test/retire.html", body=f"<html><body><article>{body}</article></body></html>".encode()
+    )
+    document = build_document(page, M3WConfig(keep_documents_without_images=True)).document
+    texts = [s.text for s in document.segments if isinstance(s, TextSegment)]
+    assert all(step in texts for step in steps)

@@ -426,20 +426,24 @@ def _covered_chars(token_list: list[str], n: int, starts: list[int]) -> float:
 # --- the rules ------------------------------------------------------------------------------------
 
 
-def paragraph_rejection(text: str, lang: str, config: TextFilterConfig) -> str | None:
-    """Why OBELICS's node-level rules drop this paragraph, or None to keep it."""
+def paragraph_rejection(text: str, lang: str, config: TextFilterConfig, heading_or_item: bool = False) -> str | None:
+    """Why OBELICS's node-level rules drop this paragraph, or None to keep it. A heading or a list item
+    is not prose: the rules on prose (a minimum of words, stop words, punctuation) pass it, so that
+    "1. Define early retirement" and "2. Calculate how much you need" are judged alike."""
     if not config.paragraph_rules:
         return None
     all_tokens = tokens(text)
     word_list = words_of(all_tokens)
     cjk = cjk_characters(text)
     count = word_count(len(word_list), cjk, config.cjk_chars_per_word)
-    if count < config.min_paragraph_words:
+    if count < config.min_paragraph_words and not heading_or_item:
         return "too_few_words"
     if count > config.max_paragraph_words:
         return "too_many_words"
     if special_character_ratio(text) > config.max_paragraph_special_char_ratio:
         return "high_special_char_ratio"
+    if heading_or_item:
+        return _repetition(text, word_list, lang, config)
     if config.stopword_rules:
         ratio = stopword_ratio(word_list, lang)
         if ratio is not None and ratio < config.min_paragraph_stopword_ratio:
@@ -449,6 +453,10 @@ def paragraph_rejection(text: str, lang: str, config: TextFilterConfig) -> str |
     checked = token_count + marks >= config.min_paragraph_tokens_for_punctuation
     if checked and marks / (token_count + marks) < config.min_paragraph_punctuation_ratio:
         return "low_punctuation_ratio"
+    return _repetition(text, word_list, lang, config)
+
+
+def _repetition(text: str, word_list: list[str], lang: str, config: TextFilterConfig) -> str | None:
     if (
         lang not in UNSPACED_LANGUAGES
         and word_repetition_ratio(word_list, config.word_repetition_ngram) > config.max_paragraph_word_repetition

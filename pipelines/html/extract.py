@@ -8,7 +8,7 @@ it stands, carrying its alt text, title, declared size and figure caption.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -28,6 +28,7 @@ BLOCK_TAGS = frozenset(
     }
 )  # fmt: skip
 CELL_TAGS = frozenset({"td", "th"})
+HEADINGS_AND_ITEMS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd"})
 _WHITESPACE = re.compile(r"\s+")
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
@@ -37,6 +38,8 @@ class ExtractedPage:
     segments: list[Segment]
     title: str
     lang: str  # the page's own <html lang>, if any
+    headings_and_items: frozenset[int] = frozenset()  # indices of text segments that are headings or list items
+    skipped_images: dict[str, int] = field(default_factory=dict)  # reason -> images left out of the article
 
 
 class HtmlParseError(ValueError):
@@ -56,7 +59,17 @@ def extract_page(html_text: str, page_url: str) -> ExtractedPage:
     walker = _SegmentWalker(base_url)
     walker.walk(root)
     title = _clean(root.findtext(".//title") or "")
-    return ExtractedPage(segments=walker.segments, title=title, lang=(root.get("lang") or "").strip().lower())
+    return ExtractedPage(
+        segments=walker.segments,
+        title=title,
+        lang=(root.get("lang") or "").strip().lower(),
+        headings_and_items=frozenset(walker.headings_and_items),
+        skipped_images={
+            reason: count
+            for reason, count in (("outside_article", walker.outside_images), ("teaser", walker.teaser_images))
+            if count
+        },
+    )
 
 
 def _base_url(root: HtmlElement, page_url: str) -> str:
@@ -74,6 +87,8 @@ class _SegmentWalker:
         self.segments: list[Segment] = []
         self.outside_images = 0  # images left out because they are outside the article
         self.teaser_images = 0  # ...or because they link to another page with a headline
+        self.headings_and_items: list[int] = []
+        self._blocks: list[str] = []  # the open block elements, innermost last
         self._buffer: list[str] = []
 
     def walk(self, root: HtmlElement) -> None:
@@ -114,6 +129,8 @@ class _SegmentWalker:
                 content_depth += tag in CONTENT_CONTAINERS
                 if tag in BLOCK_TAGS or tag == "br":
                     self._flush()
+                if tag in BLOCK_TAGS:
+                    self._blocks.append(tag)
                 elif tag in CELL_TAGS:
                     self._buffer.append(" ")
                 elif tag == "img":
@@ -125,6 +142,7 @@ class _SegmentWalker:
                     content_depth -= tag in CONTENT_CONTAINERS
                     if tag in BLOCK_TAGS:
                         self._flush()
+                        self._blocks.pop()
                     if element in opened:
                         kept -= 1
                 if element.tail and kept:
@@ -137,6 +155,8 @@ class _SegmentWalker:
         text = _clean("".join(self._buffer))
         self._buffer.clear()
         if text:
+            if self._blocks and self._blocks[-1] in HEADINGS_AND_ITEMS:
+                self.headings_and_items.append(len(self.segments))
             self.segments.append(TextSegment(text))
 
     def _add_image(self, img: HtmlElement) -> None:

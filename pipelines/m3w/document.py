@@ -62,10 +62,11 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
     if language_score < config.min_language_score:
         return _rejected(result, "language_uncertain", f"{language} with score {language_score:.2f}")
 
+    result.dropped_images.update(extracted.skipped_images)
     segments = []
     seen_images: set[str] = set()
     seen_paragraphs: set[str] = set()
-    for segment in extracted.segments:
+    for index, segment in enumerate(extracted.segments):
         if isinstance(segment, ImageSegment):
             reason = image_url_rejection(segment, config.images)
             if reason is None and segment.url in seen_images:
@@ -78,7 +79,8 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
             seen_images.add(segment.url)
         else:
             reason = "repeated_in_document" if segment.text in seen_paragraphs else None
-            reason = reason or paragraph_rejection(segment.text, language, config.text)
+            heading_or_item = index in extracted.headings_and_items
+            reason = reason or paragraph_rejection(segment.text, language, config.text, heading_or_item)
             if reason:
                 result.dropped_paragraphs[reason] += 1
                 continue
