@@ -9,6 +9,7 @@ SPECIAL_TOKENS = (IMAGE, EOC)
 
 # Every code point whose NFKC form contains "<" or ">" (checked against all of Unicode by a test).
 _ANGLE_LIKE = frozenset("<>\ufe64\ufe65\uff1c\uff1e")
+_ANY_ANGLE_LIKE = re.compile(f"[{re.escape(''.join(sorted(_ANGLE_LIKE)))}]")
 # A token look-alike after normalisation: any case, spaces or a slash inside the brackets.
 _TOKEN_LIKE = re.compile(r"<\s*/?\s*(image|eoc)\s*/?\s*>", re.IGNORECASE)
 _SAFE_FORM = {"image": "(image)", "eoc": "(EOC)"}
@@ -20,7 +21,7 @@ def neutralise_special_tokens(text: str) -> str:
     Look-alikes count too: full-width or small-form brackets, other cases, inner spaces, and
     zero-width or other invisible format characters hidden inside the token.
     """
-    if not any(ch in _ANGLE_LIKE for ch in text):
+    if not _ANY_ANGLE_LIKE.search(text):
         return text
     normalised, origin = _normalise_with_origin(text)
     spans = [(origin[m.start()], origin[m.end() - 1] + 1, m.group(1).lower()) for m in _TOKEN_LIKE.finditer(normalised)]

@@ -71,6 +71,22 @@ def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: 
     return len(element.findall(".//p")) < MIN_PARAGRAPHS_OF_A_WRAPPER
 
 
+class PageBoilerplate:
+    """`is_boilerplate` for the elements of one page, each decided once: the article search and the
+    walk that follows it ask about the same elements."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.page_paragraphs = len(root.findall(".//p"))
+        self._verdicts: dict[tuple[HtmlElement, bool], bool] = {}
+
+    def __call__(self, element: HtmlElement, inside_content: bool) -> bool:
+        key = (element, inside_content)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = is_boilerplate(element, inside_content, self.page_paragraphs)
+        return verdict
+
+
 def _holds_the_page(element: HtmlElement, page_paragraphs: int, share: float = WRAPPER_SHARE) -> bool:
     paragraphs = len(element.findall(".//p"))
     return paragraphs >= MIN_PARAGRAPHS_OF_A_WRAPPER and paragraphs >= share * page_paragraphs

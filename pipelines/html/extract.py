@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
-from pipelines.html.boilerplate import CONTENT_CONTAINERS, is_boilerplate
+from pipelines.html.boilerplate import CONTENT_CONTAINERS, PageBoilerplate
 from pipelines.html.images import declared_size, image_url
 from pipelines.html.main_content import is_leaf_block, is_link_list_item, is_prose, is_teaser, main_content
 from schemas import ImageSegment, TextSegment, neutralise_special_tokens
@@ -93,8 +93,8 @@ class _SegmentWalker:
 
     def walk(self, root: HtmlElement) -> None:
         """Everything inside the article's containers (less boilerplate); outside them, only prose."""
-        page_paragraphs = len(root.findall(".//p"))
-        article = main_content(root, page_paragraphs)
+        boilerplate = PageBoilerplate(root)
+        article = main_content(root, boilerplate)
         around_article = {ancestor for container in article for ancestor in container.iterancestors()}
         content_depth = 0
         kept = 0 if article else 1  # depth inside the article, or inside prose outside it
@@ -106,7 +106,7 @@ class _SegmentWalker:
             if not isinstance(tag, str):
                 continue
             if event == "start":
-                if (element not in around_article and is_boilerplate(element, content_depth > 0, page_paragraphs)) or (
+                if (element not in around_article and boilerplate(element, content_depth > 0)) or (
                     tag == "noscript" and element.find(".//img") is None
                 ):
                     walker.skip_subtree()

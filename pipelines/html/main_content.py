@@ -16,7 +16,7 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipelines.html.boilerplate import CONTENT_CONTAINERS, is_boilerplate
+from pipelines.html.boilerplate import CONTENT_CONTAINERS, PageBoilerplate
 from pipelines.html.images import declared_size
 
 PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote")  # list items are not scored: link lists would win
@@ -43,11 +43,11 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td":
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}  # fmt: skip
 
 
-def main_content(root: HtmlElement, page_paragraphs: int) -> set[HtmlElement]:
+def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlElement]:
     """The article's containers (empty when the page has no paragraph to speak of); boilerplate
     (`is_boilerplate`) is never a candidate, as Readability first removes unlikely candidates."""
     scores: dict[HtmlElement, float] = {}
-    for block in _scored_blocks(root, page_paragraphs):
+    for block in _scored_blocks(root, boilerplate):
         if block.tag == "img":
             if _small(block):
                 continue
@@ -82,7 +82,7 @@ def main_content(root: HtmlElement, page_paragraphs: int) -> set[HtmlElement]:
     return chosen
 
 
-def _scored_blocks(root: HtmlElement, page_paragraphs: int):
+def _scored_blocks(root: HtmlElement, boilerplate: PageBoilerplate):
     content_depth = 0
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
@@ -91,7 +91,7 @@ def _scored_blocks(root: HtmlElement, page_paragraphs: int):
         if event == "end":
             content_depth -= element.tag in CONTENT_CONTAINERS
             continue
-        if is_boilerplate(element, content_depth > 0, page_paragraphs):
+        if boilerplate(element, content_depth > 0):
             walker.skip_subtree()
             content_depth += element.tag in CONTENT_CONTAINERS  # undone by its end event
             continue
