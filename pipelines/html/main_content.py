@@ -25,6 +25,7 @@ SIBLING_SHARE = 0.2  # a sibling scoring this share of the best container is par
 IMAGE_SCORE = 3
 MIN_IMAGE_SIDE = 64  # declared smaller: an icon or avatar, no content
 TOP_CANDIDATES = 5
+RANKED = 30  # containers by raw score whose link density is measured up front
 MIN_RIVALS = 3
 MIN_ARTICLE_CHARS = 500  # Readability's threshold too
 _SCORED_TAGS = frozenset({*PARAGRAPH_TAGS, "div", "img"})
@@ -65,15 +66,22 @@ def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlEle
             scores[ancestor] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
     if not scores:
         return set()
-    final = {element: score * (1 - link_density(element)) for element, score in scores.items()}
+    # Link density costs a walk of the container: measured for the likely winners, then as asked.
+    final = {e: scores[e] * (1 - link_density(e)) for e in sorted(scores, key=scores.get, reverse=True)[:RANKED]}
+
+    def final_score(element: HtmlElement) -> float:
+        if element not in final and element in scores:
+            final[element] = scores[element] * (1 - link_density(element))
+        return final.get(element, 0.0)
+
     best = _only_child_to_parent(_common_ancestor_of_close_rivals(max(final, key=final.get), final))
-    threshold = max(10.0, final.get(best, 0.0) * SIBLING_SHARE)
+    threshold = max(10.0, final_score(best) * SIBLING_SHARE)
     parent = best.getparent()
     chosen = {best}
     for sibling in parent if parent is not None else ():
         if sibling is best or not isinstance(sibling.tag, str):
             continue
-        if final.get(sibling, 0.0) >= threshold or (sibling.tag == "p" and is_prose(sibling)):
+        if final_score(sibling) >= threshold or (sibling.tag == "p" and is_prose(sibling)):
             chosen.add(sibling)
         elif sibling.tag in ("figure", "header"):  # the lead picture, in or beside the article's header
             chosen.update(figure for figure in sibling.iter("figure") if not _small_figure(figure))
