@@ -69,6 +69,10 @@ def ours_extract(page: RawPage) -> Segments:
     return _segments(extract_page(decode_html(page.body, page.content_type).text, page.url).segments)
 
 
+def ours_article_only(page: RawPage) -> Segments:
+    return _segments(extract_page(decode_html(page.body, page.content_type).text, page.url, False).segments)
+
+
 def ours_document(page: RawPage) -> Segments:
     document = build_document(page, M3WConfig(keep_documents_without_images=True)).document
     return _segments(document.segments) if document else []
@@ -94,6 +98,7 @@ def lxml_parse_only(page: RawPage) -> Segments:
 METHODS: dict[str, Callable[[RawPage], Segments]] = {
     "bare lxml parse (lower bound)": lxml_parse_only,
     "ours: decode + extract": ours_extract,
+    "ours: decode + extract, --article_text_only": ours_article_only,
     "ours: full M3W document (filters, lang id)": ours_document,
     "trafilatura 2.x (include_images)": trafilatura_with_images,
 }

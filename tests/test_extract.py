@@ -161,3 +161,30 @@ def test_whitespace_is_collapsed_and_empty_blocks_vanish():
 def test_broken_markup_still_extracts():
     segments = segments_of("<p>open <b>bold <i>both</p><p>next</b> para<img src=x.jpg")
     assert [type(s).__name__ for s in segments][:2] == ["TextSegment", "TextSegment"]
+
+
+ARTICLE_PARAGRAPH = (
+    "Flamingos feed with their heads upside down, filtering shrimp and algae from the water with their bills, "
+    "and a colony can strip a shallow lake of its food in a few weeks before it moves on to the next one."
+)
+OUTSIDE_PROSE = (
+    "Our society has counted the birds of the lagoon every winter since 1970, and the volunteers who walk its "
+    "shores at dawn with their notebooks and telescopes are the reason we know how the colony has grown, how it "
+    "shrank in the dry years, and where the young birds go when they leave the lagoon for the first time."
+)
+
+
+def test_prose_outside_the_article_is_kept_unless_only_the_article_is_asked_for():
+    html = (
+        f"<html><body><div class='page'><div class='story'>{'<p>' + ARTICLE_PARAGRAPH + '</p>' * 1}"
+        f"{''.join('<p>' + ARTICLE_PARAGRAPH + ' ' + str(n) + '</p>' for n in range(4))}"
+        "<img src='colony.jpg' width='800' height='600'></div>"
+        f"<div class='author-bio'><p>{OUTSIDE_PROSE}</p><p><a href='/more'>More stories</a></p>"
+        "<img src='portrait.jpg' width='800' height='600'></div></div></body></html>"
+    )
+    page = extract_page(html, "http://site.test/news/flamingos.html")
+    texts, images = text_and_images(page)
+    assert OUTSIDE_PROSE in texts and "More stories" not in texts
+    assert images == ["http://site.test/news/colony.jpg"]  # images only from inside the article
+    article_only, _ = text_and_images(extract_page(html, "http://site.test/news/flamingos.html", False))
+    assert OUTSIDE_PROSE not in article_only and ARTICLE_PARAGRAPH in article_only

@@ -53,10 +53,12 @@ def parse_html(html_text: str) -> HtmlElement:
         raise HtmlParseError(f"unparseable HTML ({error})") from error
 
 
-def extract_page(html_text: str, page_url: str) -> ExtractedPage:
+def extract_page(html_text: str, page_url: str, prose_outside_article: bool = True) -> ExtractedPage:
+    """`prose_outside_article`: keep the page's prose outside its article too (M3W and OBELICS keep
+    pages, not only articles); False keeps the article's text alone."""
     root = parse_html(html_text)
     base_url = _base_url(root, page_url)
-    walker = _SegmentWalker(base_url)
+    walker = _SegmentWalker(base_url, prose_outside_article)
     walker.walk(root)
     title = _clean(root.findtext(".//title") or "")
     return ExtractedPage(
@@ -82,7 +84,8 @@ def _clean(text: str) -> str:
 
 
 class _SegmentWalker:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, prose_outside_article: bool = True) -> None:
+        self.prose_outside_article = prose_outside_article
         self.base_url = base_url
         self.segments: list[Segment] = []
         self.outside_images = 0  # images left out because they are outside the article
@@ -113,7 +116,8 @@ class _SegmentWalker:
                     skipped.add(element)
                     continue
                 if not kept and element not in around_article:
-                    if element in article or (is_leaf_block(element) and is_prose(element)):
+                    prose = self.prose_outside_article and is_leaf_block(element) and is_prose(element)
+                    if element in article or prose:
                         kept += 1
                         opened.add(element)
                     elif is_leaf_block(element) or tag == "img":

@@ -25,6 +25,11 @@ def add_m3w_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep documents left with no image (dropped by default, as in M3W)",
     )
+    group.add_argument(
+        "--article_text_only",
+        action="store_true",
+        help="keep the article's text alone (default: also the page's prose outside it, as M3W and OBELICS keep pages)",
+    )
     group.add_argument("--languages", default="", help="comma-separated ISO 639-1 codes to keep (default: all)")
     group.add_argument(
         "--min_language_score",
@@ -73,6 +78,7 @@ def m3w_config_from_args(args: argparse.Namespace) -> M3WConfig:
         images=image_url_rules_from_args(args),
         max_images_per_document=args.max_images_per_document,
         keep_documents_without_images=args.keep_documents_without_images,
+        prose_outside_article=not args.article_text_only,
         languages=tuple(code.strip() for code in args.languages.split(",") if code.strip()),
         min_language_score=args.min_language_score,
         max_pages_per_paragraph=args.max_pages_per_paragraph,

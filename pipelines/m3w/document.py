@@ -29,6 +29,7 @@ class M3WConfig:
     images: ImageUrlRules = field(default_factory=ImageUrlRules)
     max_images_per_document: int = 30  # OBELICS's cap
     keep_documents_without_images: bool = False
+    prose_outside_article: bool = True  # False: the article's text alone
     languages: tuple[str, ...] = ()  # empty: every language
     min_language_score: float = 0.0
     # across pages: a paragraph on more pages of one domain than this is site boilerplate (OBELICS: 1; 0: off)
@@ -49,7 +50,7 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
     result = DocumentResult()
     decoded = decode_html(page.body, page.content_type)
     try:
-        extracted = extract_page(decoded.text, page.url)
+        extracted = extract_page(decoded.text, page.url, config.prose_outside_article)
     except HtmlParseError as error:
         return _rejected(result, "unparseable_html", str(error))
 
