@@ -186,5 +186,6 @@ def test_prose_outside_the_article_is_kept_unless_only_the_article_is_asked_for(
     texts, images = text_and_images(page)
     assert OUTSIDE_PROSE in texts and "More stories" not in texts
     assert images == ["http://site.test/news/colony.jpg"]  # images only from inside the article
+    assert page.skipped_paragraphs == {"outside_article": 1} and page.skipped_images == {"outside_article": 1}
     article_only, _ = text_and_images(extract_page(html, "http://site.test/news/flamingos.html", False))
     assert OUTSIDE_PROSE not in article_only and ARTICLE_PARAGRAPH in article_only

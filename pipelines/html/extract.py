@@ -40,6 +40,7 @@ class ExtractedPage:
     lang: str  # the page's own <html lang>, if any
     headings_and_items: frozenset[int] = frozenset()  # indices of text segments that are headings or list items
     skipped_images: dict[str, int] = field(default_factory=dict)  # reason -> images left out of the article
+    skipped_paragraphs: dict[str, int] = field(default_factory=dict)  # reason -> text blocks left out
 
 
 class HtmlParseError(ValueError):
@@ -71,6 +72,11 @@ def extract_page(html_text: str, page_url: str, prose_outside_article: bool = Tr
             for reason, count in (("outside_article", walker.outside_images), ("teaser", walker.teaser_images))
             if count
         },
+        skipped_paragraphs={
+            reason: count
+            for reason, count in (("outside_article", walker.outside_paragraphs), ("link_list_item", walker.link_items))
+            if count
+        },
     )
 
 
@@ -90,6 +96,8 @@ class _SegmentWalker:
         self.segments: list[Segment] = []
         self.outside_images = 0  # images left out because they are outside the article
         self.teaser_images = 0  # ...or because they link to another page with a headline
+        self.outside_paragraphs = 0  # text blocks outside the article that are not prose
+        self.link_items = 0  # short blocks that are mostly a link, inside the article too
         self.headings_and_items: list[int] = []
         self._blocks: list[str] = []  # the open block elements, innermost last
         self._buffer: list[str] = []
@@ -124,11 +132,17 @@ class _SegmentWalker:
                         walker.skip_subtree()
                         skipped.add(element)
                         self.outside_images += tag == "img" or len(element.findall(".//img"))
+                        self.outside_paragraphs += tag != "img" and bool(element.text_content().strip())
                         continue
-                if (tag == "a" and is_teaser(element)) or (is_leaf_block(element) and is_link_list_item(element)):
+                if tag == "a" and is_teaser(element):
                     walker.skip_subtree()
                     skipped.add(element)
                     self.teaser_images += len(element.findall(".//img"))
+                    continue
+                if is_leaf_block(element) and is_link_list_item(element):
+                    walker.skip_subtree()
+                    skipped.add(element)
+                    self.link_items += 1
                     continue
                 content_depth += tag in CONTENT_CONTAINERS
                 if tag in BLOCK_TAGS or tag == "br":

@@ -64,6 +64,7 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
         return _rejected(result, "language_uncertain", f"{language} with score {language_score:.2f}")
 
     result.dropped_images.update(extracted.skipped_images)
+    result.dropped_paragraphs.update(extracted.skipped_paragraphs)
     segments = []
     seen_images: set[str] = set()
     seen_paragraphs: set[str] = set()
