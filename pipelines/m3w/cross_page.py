@@ -38,11 +38,17 @@ class RemoveSiteBoilerplate(beam.PTransform):
             | "PagesPerParagraph" >> beam.GroupByKey()
             | "Repeated" >> beam.FlatMap(lambda item: _repeated(item, max_pages))
         )
-        return (
-            {"document": documents | "ById" >> beam.Map(lambda doc: (doc.doc_id, doc)), "repeated": repeated}
-            | "JoinRepeated" >> beam.CoGroupByKey()
-            | "RemoveRepeated" >> beam.ParDo(_RemoveParagraphs()).with_outputs(REJECTS, main="documents")
-        )
+        return _join_by_id(documents, "repeated", repeated, _RemoveParagraphs())
+
+
+def _join_by_id(documents, name: str, found, judge: beam.DoFn):
+    """Each document with what was `found` for its id (under `name`), judged by `judge`, which yields
+    the document kept, changed or rejected: {"documents", REJECTS}."""
+    return (
+        {"document": documents | "ById" >> beam.Map(lambda doc: (doc.doc_id, doc)), name: found}
+        | "JoinById" >> beam.CoGroupByKey()
+        | "Judge" >> beam.ParDo(judge).with_outputs(REJECTS, main="documents")
+    )
 
 
 def _paragraph_uses(document: InterleavedDocument) -> Iterator[tuple[tuple[str, str], str]]:
@@ -100,11 +106,7 @@ class RemoveNearDuplicates(beam.PTransform):
             | "Similar" >> beam.FlatMap(lambda bucket: _duplicates(bucket[1], rules.threshold))
             | "FirstOriginal" >> beam.CombinePerKey(min)
         )
-        return (
-            {"document": documents | "ById" >> beam.Map(lambda doc: (doc.doc_id, doc)), "original": duplicate_of}
-            | "JoinDuplicates" >> beam.CoGroupByKey()
-            | "DropDuplicates" >> beam.ParDo(_DropDuplicates()).with_outputs(REJECTS, main="documents")
-        )
+        return _join_by_id(documents, "original", duplicate_of, _DropDuplicates())
 
 
 def _text(document: InterleavedDocument) -> str:
