@@ -123,12 +123,13 @@ class _SegmentWalker:
                     walker.skip_subtree()
                     skipped.add(element)
                     continue
+                leaf = is_leaf_block(element)
                 if not kept and element not in around_article:
-                    prose = self.prose_outside_article and is_leaf_block(element) and is_prose(element)
+                    prose = self.prose_outside_article and leaf and is_prose(element)
                     if element in article or prose:
                         kept += 1
                         opened.add(element)
-                    elif is_leaf_block(element) or tag == "img":
+                    elif leaf or tag == "img":
                         walker.skip_subtree()
                         skipped.add(element)
                         self.outside_images += tag == "img" or len(element.findall(".//img"))
@@ -139,7 +140,7 @@ class _SegmentWalker:
                     skipped.add(element)
                     self.teaser_images += len(element.findall(".//img"))
                     continue
-                if is_leaf_block(element) and is_link_list_item(element):
+                if leaf and is_link_list_item(element):
                     walker.skip_subtree()
                     skipped.add(element)
                     self.link_items += 1
