@@ -172,6 +172,8 @@ def test_gopher_measures_by_hand():
     # the 3-gram (a, b, a) occurs at 0 and 2, covering words 0-4: 5 of 7
     assert top_ngram_char_fraction(tokens("a b a b a b c"), 3) == pytest.approx(5 / 7)
     assert top_ngram_char_fraction(tokens("one two three four"), 2) == 0.0  # nothing occurs twice
+    # a tie goes to the n-gram seen first, as Gopher's Counter.most_common: (aa, b) covers 6 of 12, (b, ccc) 8
+    assert top_ngram_char_fraction(tokens("aa b ccc aa b ccc"), 2) == pytest.approx(6 / 12)
     # 5-grams of "a b a b a b c": (a b a b a), (b a b a b), (a b a b c): none repeats
     assert duplicate_ngram_char_fraction(tokens("a b a b a b c"), 5) == 0.0
     # the 5-gram "one two three four five" occurs twice, covering 10 of 11 words: 2 x 19 of 41 characters
