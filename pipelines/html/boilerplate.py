@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml.html import HtmlElement
@@ -59,16 +60,30 @@ def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: 
     style = element.get("style")
     if style and _HIDDEN_STYLE.search(style):
         return True
-    names = _CAMEL_HUMP.sub(r"\1 \2", f"{element.get('class', '')} {element.get('id', '')}").lower()
-    if not names.strip():
+    names = _name_kinds(element.get("class"), element.get("id"))
+    if names is None:
         return False
-    words = set(_WORD_SPLIT.split(names))
-    content = not words.isdisjoint(CONTENT_WORDS)
-    if not words.isdisjoint(CLUTTER_WORDS):
+    clutter, layout, content = names
+    if clutter:
         return not _holds_the_page(element, page_paragraphs, ARTICLE_SHARE if content else WRAPPER_SHARE)
-    if words.isdisjoint(LAYOUT_WORDS) or content:
+    if not layout or content:
         return False
     return len(element.findall(".//p")) < MIN_PARAGRAPHS_OF_A_WRAPPER
+
+
+@functools.lru_cache(maxsize=8192)
+def _name_kinds(class_: str | None, id_: str | None) -> tuple[bool, bool, bool] | None:
+    """(names clutter, names layout, names content) for a class and id; None when both are empty.
+    Cached: a page repeats the same few class names on most of its elements."""
+    names = _CAMEL_HUMP.sub(r"\1 \2", f"{class_ or ''} {id_ or ''}").lower()
+    if not names.strip():
+        return None
+    words = set(_WORD_SPLIT.split(names))
+    return (
+        not words.isdisjoint(CLUTTER_WORDS),
+        not words.isdisjoint(LAYOUT_WORDS),
+        not words.isdisjoint(CONTENT_WORDS),
+    )
 
 
 class PageBoilerplate:

@@ -11,6 +11,7 @@ not only articles.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -168,8 +169,8 @@ def is_prose(element: HtmlElement, min_words: int = 50, max_link_density: float 
 def is_link_list_item(element: HtmlElement, max_chars: int = 160, min_link_density: float = 0.6) -> bool:
     """A short block that is mostly a link: an item of a list of other pages, inside an article too.
     Short is counted in characters, so that it means the same in languages written without spaces."""
-    if element.tag not in _LIST_ITEM_TAGS or element.find(".//img") is not None:  # pictures: see is_teaser
-        return False
+    if element.tag not in _LIST_ITEM_TAGS or element.find(".//a") is None or element.find(".//img") is not None:
+        return False  # no link: not a link; a picture: see is_teaser
     return len(element.text_content().strip()) < max_chars and link_density(element) >= min_link_density
 
 
@@ -183,11 +184,12 @@ def is_teaser(link: HtmlElement, max_words: int = 20) -> bool:
 
 
 def class_weight(element: HtmlElement) -> int:
-    weight = 0
-    for name in (element.get("class"), element.get("id")):
-        if name:
-            weight += 25 * (bool(POSITIVE.search(name)) - bool(NEGATIVE.search(name)))
-    return weight
+    return _names_weight(element.get("class"), element.get("id"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _names_weight(*names: str | None) -> int:
+    return sum(25 * (bool(POSITIVE.search(name)) - bool(NEGATIVE.search(name))) for name in names if name)
 
 
 def _initial_score(element: HtmlElement) -> float:
