@@ -27,6 +27,7 @@ CLUTTER_WORDS = frozenset(
         "popup", "modal", "outbrain", "taboola", "paywall", "signup", "login", "teaser", "teasers",
         "recommended", "trending", "popular", "disqus", "replies", "legends", "remark", "rss", "shoutbox",
         "supplemental", "pagination", "pager", "community", "agegate", "skyscraper", "recirculation",
+        "byline", "tag", "tags", "flyout",
     }
 )  # fmt: skip
 # Page layout: furniture, unless the same names also say it holds the article ("l-sidebar

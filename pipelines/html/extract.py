@@ -27,6 +27,7 @@ BLOCK_TAGS = frozenset(
         "article", "main", "header", "footer", "address", "hr", "center", "details", "summary", "body",
     }
 )  # fmt: skip
+SCRIPT_TAGS = ("script", "style", "template")
 CELL_TAGS = frozenset({"td", "th"})
 HEADINGS_AND_ITEMS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd"})
 _WHITESPACE = re.compile(r"\s+")
@@ -58,6 +59,8 @@ def extract_page(html_text: str, page_url: str, prose_outside_article: bool = Tr
     """`prose_outside_article`: keep the page's prose outside its article too (M3W and OBELICS keep
     pages, not only articles); False keeps the article's text alone."""
     root = parse_html(html_text)
+    # Their text is code, not page text: left in, it would count as prose wherever text is measured.
+    etree.strip_elements(root, *SCRIPT_TAGS, with_tail=False)
     base_url = _base_url(root, page_url)
     walker = _SegmentWalker(base_url, prose_outside_article)
     walker.walk(root)

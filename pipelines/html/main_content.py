@@ -3,8 +3,9 @@
 Every paragraph-like block with some text gives its parent a score (one point, one per comma, one
 per 100 characters up to three) and its grandparent half of that; a container's class and id add or
 take away (`article-body` up, `related-posts` down); the score is then scaled by the share of the
-container's text that is not link text. The best container is the article, together with those of
-its siblings that score close to it or are plain prose. The extraction keeps images only inside
+container's text that is not link text. The best container (or an ancestor scoring higher on the
+way up, as in a table layout) is the article, together with those of its siblings that score close
+to it or are plain prose. The extraction keeps images only inside
 it, and outside it only text that reads as prose (long, few links), since M3W documents are pages,
 not only articles.
 """
@@ -75,7 +76,8 @@ def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlEle
             final[element] = scores[element] * (1 - link_density(element))
         return final.get(element, 0.0)
 
-    best = _only_child_to_parent(_common_ancestor_of_close_rivals(max(final, key=final.get), final))
+    best = _common_ancestor_of_close_rivals(max(final, key=final.get), final)
+    best = _only_child_to_parent(_rising_ancestor(best, scores, final_score))
     threshold = max(10.0, final_score(best) * SIBLING_SHARE)
     parent = best.getparent()
     chosen = {best}
@@ -121,6 +123,26 @@ def _common_ancestor_of_close_rivals(best: HtmlElement, final: dict[HtmlElement,
             break
         if sum(ancestor in ancestors for ancestors in rival_ancestors) >= MIN_RIVALS:
             return ancestor
+    return best
+
+
+def _rising_ancestor(best: HtmlElement, scores: dict, final_score) -> HtmlElement:
+    """An ancestor that scores higher than the one below it, before the scores fall under a third of
+    the best's: more of the article lies in its other branches (a table layout's other cells), so it
+    is the article, as Readability decides."""
+    last = final_score(best)
+    floor = last / 3
+    for ancestor in best.iterancestors():
+        if ancestor.tag in ("body", "html"):
+            break
+        if ancestor not in scores:
+            continue
+        score = final_score(ancestor)
+        if score < floor:
+            break
+        if score > last:
+            return ancestor
+        last = score
     return best
 
 
