@@ -5,9 +5,8 @@ per 100 characters up to three) and its grandparent half of that; a container's 
 take away (`article-body` up, `related-posts` down); the score is then scaled by the share of the
 container's text that is not link text. The best container (or an ancestor scoring higher on the
 way up, as in a table layout) is the article, together with those of its siblings that score close
-to it or are plain prose. The extraction keeps images only inside
-it, and outside it only text that reads as prose (long, few links), since M3W documents are pages,
-not only articles.
+to it or are plain prose. The extraction keeps images only inside it, and outside it only text that
+reads as prose (long, few links), since M3W documents are pages, not only articles.
 """
 
 from __future__ import annotations
