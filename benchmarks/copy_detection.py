@@ -1,6 +1,8 @@
 """Decontamination: (a) how many edited copies of benchmark images each embedder catches at
 precision >= 0.99, and how fast it embeds; (b) how fast the FAISS index types search a million
-entries, against brute-force NumPy on the same queries, and what the approximate ones miss.
+entries, against brute-force NumPy on the same queries, and what the approximate ones miss; (c) how
+many plain re-encodes of the benchmark images are caught under each `--resize_mode` when the search
+looks at the training image against when it looks at the image as fetched (what the job does).
 
 (a) Real data: the allennlp benchmark images in ../shared/testdata/images are indexed; each is
 searched as it is and through every augmentation of dedup/augment.py, and so are the images of the
@@ -14,6 +16,7 @@ vectors; each query is a noisy copy of an indexed entry, as a contaminated image
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +37,8 @@ from dedup.build import build_index
 from dedup.calibration import Calibration, calibrate, index_images
 from dedup.embedders import Embedder, PerceptualHashEmbedder
 from dedup.embedders.torch_models import RANDOM_WEIGHTS, OpenClipEmbedder, TorchScriptEmbedder
+from pipelines.decontamination import match_jpegs
+from pipelines.images.processing import RESIZE_MODES, ImageRejected, ImageRules, process_image
 
 BENCHMARK_FOLDER = "allennlp_benchmarks"
 PLUMBING_SAMPLE = 5  # random-weight models: this many benchmark images and distractors, enough to exercise the path
@@ -323,6 +328,36 @@ def report(methods: list[Method], queries: np.ndarray, data: str) -> None:
         print_row([method.name, data, f"{built:.1f}", f"{rate:,.0f}", f"{per_core:,.0f}", f"{recall:.3f}"])
 
 
+def part_c(args: argparse.Namespace) -> None:
+    folder = args.testdata / "images" / BENCHMARK_FOLDER
+    index, _ = build_index([BenchmarkSource("folder", media=str(folder), label="bench")], PerceptualHashEmbedder())
+    copies = []
+    for path in image_paths(folder):
+        encoded = io.BytesIO()
+        load(path).save(encoded, "JPEG", quality=85)
+        copies.append(encoded.getvalue())
+    print("\n## (c) re-encoded benchmark images caught, by resize mode and by what is searched\n")
+    print(
+        f"{len(copies)} benchmark images, each re-encoded (JPEG quality 85), processed by the image stage's rules "
+        f"(320 px) and searched in the default index (pHash family, crop views) at its threshold {index.threshold:.3f}."
+        " The training image of `center_crop` is the centre square; of `pad`, the picture on a white square.\n"
+    )
+    print("| --resize_mode | caught, searching the training image | caught, searching the image as fetched |")
+    print("| :-- | --: | --: |")
+    for mode in RESIZE_MODES:
+        processed = []
+        for data in copies:
+            try:
+                processed.append(process_image(data, ImageRules(resize_mode=mode, keep_whole_for_search=True)))
+            except ImageRejected:
+                continue
+        caught = [
+            sum(m is not None and m.score >= index.threshold for m in match_jpegs(index, jpegs))
+            for jpegs in ([p.jpeg for p in processed], [p.search_jpeg for p in processed])
+        ]
+        print(f"| {mode} | {caught[0]} of {len(processed)} | {caught[1]} of {len(processed)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
@@ -338,6 +373,7 @@ def main() -> None:
     args = parser.parse_args()
     part_a(args)
     part_b(args)
+    part_c(args)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,11 @@ class MarkImageResults(_IndexDoFn):
         to_search = [r for r in results if r.status == "ok" and by_url[r.url] is None]
         if to_search:
             by_url.update(
-                zip((r.url for r in to_search), match_jpegs(self.index, [r.image.jpeg for r in to_search]), strict=True)
+                zip(
+                    (r.url for r in to_search),
+                    match_jpegs(self.index, [r.image.search_jpeg for r in to_search]),
+                    strict=True,
+                )
             )
         for result in results:
             if result.status != "ok":
@@ -92,6 +96,7 @@ class MarkImageResults(_IndexDoFn):
             match = by_url[result.url]
             marked = replace(
                 result,
+                image=replace(result.image, whole_jpeg=None),  # searched: only the training image goes on
                 dedup_score=round(match.score, 4) if match else None,
                 dedup_match=match.label if match else None,
             )

@@ -24,6 +24,7 @@ from pipelines.cli import main
 from pipelines.decontamination import DecontaminationConfig
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
+from pipelines.images.processing import ImageRules
 from pipelines.images.stage import FetchDocumentImages, ImageStage
 from schemas import ImageSegment, InterleavedDocument, TextSegment, stable_key
 
@@ -65,6 +66,7 @@ def site(testdata: Path):
     routes = {
         "/robots.txt": lambda _: (404, {}, b""),
         "/copy.jpg": lambda _: (200, {}, jpeg(copy, 60)),  # a cropped, resized, re-encoded benchmark image
+        "/wide-copy.jpg": lambda _: (200, {}, jpeg(benchmark_photo, 85)),  # re-encoded only; 500x270
         "/nlvr2.png": lambda _: (200, {}, (images / "allennlp_benchmarks" / "nlvr2" / "dev-850-0-img0.png").read_bytes()),
         "/clean.jpg": lambda _: (200, {}, (images / "darknet" / "dog.jpg").read_bytes()),
         "/logo.jpg": lambda _: (200, {}, (images / "darknet" / "kite.jpg").read_bytes()),
@@ -204,3 +206,24 @@ def test_an_index_whose_files_disagree_is_refused_at_launch(testdata, tmp_path, 
     (small / "index.faiss").write_bytes(b"not an index at all, and long enough")
     with pytest.raises(ValueError, match="not a FAISS index"):
         check_index_files(str(small))
+
+
+@pytest.mark.parametrize("resize_mode", ["center_crop", "pad"])
+def test_a_cropped_or_padded_training_image_is_searched_as_it_was_fetched(site, index_dir, resize_mode):
+    # The benchmark photo is 500x270: its centre square keeps 54% of the width, which no view of the
+    # index matches, so a plain re-encode passed when the search looked at the training crop.
+    stage = ImageStage(rules=ImageRules(resize_mode=resize_mode), decontamination=DecontaminationConfig(index_dir))
+    base = site.url
+    pipeline = beam.Pipeline(runner=FnApiRunner())
+    docs = [document("wide", [base + "/wide-copy.jpg", base + "/clean.jpg"])]
+    out = pipeline | beam.Create(docs) | FetchDocumentImages(FETCH, stage)
+
+    def check_results(results):
+        status = {r.url.removeprefix(base): r for r in results}
+        assert status["/wide-copy.jpg"].status == "contaminated"
+        clean = status["/clean.jpg"]
+        assert clean.status == "ok" and clean.image.width == clean.image.height == 320  # trained on the crop/pad
+        assert clean.image.whole_jpeg is None  # the whole picture is searched, then not carried on
+
+    assert_that(out["results"], check_results)
+    job.run(pipeline)

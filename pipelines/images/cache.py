@@ -54,6 +54,7 @@ SCHEMA = pa.schema(
         ("original_height", pa.int32()),
         ("sha256", pa.string()),
         ("phash", pa.string()),
+        ("whole_jpeg", pa.binary()),
     ]
 )
 
@@ -183,6 +184,7 @@ def _row(result: ImageResult, settings: str) -> dict:
             "original_height": image.original_height,
             "sha256": image.sha256,
             "phash": image.phash,
+            "whole_jpeg": image.whole_jpeg,
         }
     return row
 
@@ -198,5 +200,6 @@ def _result(row: dict) -> ImageResult:
             original_height=row["original_height"],
             sha256=row["sha256"],
             phash=row["phash"],
+            whole_jpeg=row.get("whole_jpeg"),  # absent from parts written before it existed
         )
     return ImageResult(row["url"], row["status"], row["detail"] or "", image=image, http_status=row["http_status"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import imagehash
@@ -33,6 +33,9 @@ class ImageRules:
     resize_mode: ResizeMode = "keep_ratio"  # keep_ratio: the longer side becomes target_size
     jpeg_quality: int = 90
     upscale: bool = False  # small images are kept at their size unless asked
+    # Also keep the whole picture at target size when the training image is cropped or padded, for
+    # decontamination to search what was fetched: a benchmark image's copy is the whole picture.
+    keep_whole_for_search: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,12 @@ class ProcessedImage:
     original_height: int
     sha256: str  # of the source bytes
     phash: str  # 64-bit perceptual hash of the processed image, hex
+    whole_jpeg: bytes | None = None  # the uncropped, unpadded picture (see ImageRules.keep_whole_for_search)
+
+    @property
+    def search_jpeg(self) -> bytes:
+        """What decontamination searches: the whole picture as fetched (EXIF-rotated, scaled)."""
+        return self.whole_jpeg if self.whole_jpeg is not None else self.jpeg
 
 
 class ImageRejected(ValueError):
@@ -65,17 +74,25 @@ def process_image(data: bytes, rules: ImageRules) -> ProcessedImage:
     if _is_single_colour(image, rules.single_colour_tolerance):
         raise ImageRejected("single_colour", "every pixel has the same colour")
     resized = resize(image, rules)
-    out = io.BytesIO()
-    resized.save(out, format="JPEG", quality=rules.jpeg_quality, optimize=False)
+    whole = None
+    if rules.keep_whole_for_search and rules.resize_mode != "keep_ratio":
+        whole = _jpeg(resize(image, replace(rules, resize_mode="keep_ratio")), rules)
     return ProcessedImage(
-        jpeg=out.getvalue(),
+        jpeg=_jpeg(resized, rules),
         width=resized.width,
         height=resized.height,
         original_width=width,
         original_height=height,
         sha256=sha256,
         phash=str(imagehash.phash(resized)),
+        whole_jpeg=whole,
     )
+
+
+def _jpeg(image: Image.Image, rules: ImageRules) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=rules.jpeg_quality, optimize=False)
+    return out.getvalue()
 
 
 def _open(data: bytes, rules: ImageRules) -> Image.Image:

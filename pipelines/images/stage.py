@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import apache_beam as beam
 
@@ -70,6 +70,12 @@ class ImageStage:
     decontamination: DecontaminationConfig | None = None  # None: no benchmark index given
     repetition: RepetitionRules = RepetitionRules()
     cache: ImageCache | None = None  # None: neither read nor written
+
+    @property
+    def processing_rules(self) -> ImageRules:
+        """The rules images are processed by: with a benchmark index, the whole picture is kept too,
+        for the search (a cropped or padded training image is not what a benchmark copy looks like)."""
+        return replace(self.rules, keep_whole_for_search=self.decontamination is not None)
 
 
 class FetchDocumentImages(beam.PTransform):
@@ -139,7 +145,8 @@ class FetchCleanImages(beam.PTransform):
         self.batch_size = batch_size
 
     def expand(self, urls):
-        cache, settings = self.stage.cache, cache_settings(self.fetch, self.stage.rules)
+        rules = self.stage.processing_rules
+        cache, settings = self.stage.cache, cache_settings(self.fetch, rules)
         to_fetch, reused = urls | "DistinctUrls" >> beam.Distinct(), []
         if cache is not None and cache.resume:
             split = to_fetch | "Cache" >> ReuseCachedImages(cache.folder, settings)
@@ -148,7 +155,7 @@ class FetchCleanImages(beam.PTransform):
             to_fetch
             | "Spread" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
-            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, self.stage.rules))
+            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, rules))
         )
         if cache is not None and cache.write:
             _ = fetched | "IntoCache" >> beam.ParDo(WriteImageCache(cache.folder, settings))
