@@ -5,7 +5,9 @@ many plain re-encodes of the benchmark images are caught under each `--resize_mo
 looks at the training image against when it looks at the image as fetched (what the job does); (d)
 geometric verification with local features (SIFT, ratio test, RANSAC homography): the inliers of
 every edited copy against its own benchmark image, and of every distractor against every benchmark
-image, and what a verification costs.
+image, and what a verification costs; (e) natural pairs that no edit made: each 1-FPS frame of the
+real videos in ../shared/testdata/video searched among the frames before it (same scene, moving
+camera or subject), by the hash search alone and by verification against the frame before it.
 
 (a) Real data: the allennlp benchmark images in ../shared/testdata/images are indexed; each is
 searched as it is and through every augmentation of dedup/augment.py, and so are the images of the
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import math
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,6 +45,7 @@ from dedup.calibration import Calibration, calibrate, index_images
 from dedup.embedders import Embedder, PerceptualHashEmbedder
 from dedup.embedders.torch_models import RANDOM_WEIGHTS, OpenClipEmbedder, TorchScriptEmbedder
 from dedup.local_features import LocalFeatureExtractor, LocalFeatureRules, best_inliers
+from dedup.video_frames import FrameExtractionError, sample_frames
 from pipelines.decontamination import match_jpegs
 from pipelines.images.processing import RESIZE_MODES, ImageRejected, ImageRules, process_image
 
@@ -399,6 +404,53 @@ def part_d(args: argparse.Namespace) -> None:
     print(f"| distractors (false positives) | {worst} inliers at most: {int(worst >= rules.min_inliers)} pairs | | |")
 
 
+def part_e(args: argparse.Namespace) -> None:
+    videos = sorted(path for path in (args.testdata / "video").rglob("*") if path.suffix in (".mp4", ".avi"))
+    extract, rules = LocalFeatureExtractor(), LocalFeatureRules()
+    print("\n## (e) natural pairs: consecutive 1-FPS frames of real videos\n")
+    print(
+        "Frame t+1 searched in an index of every video's frames but the last (default hash family, crop views, "
+        "its threshold): found when the best match at or over the threshold is a frame of the same video. "
+        f"Verified: >= {rules.min_inliers} inliers against frame t.\n"
+    )
+    print("| video | pairs | found by the hash search | verified against frame t |")
+    print("| :-- | --: | --: | --: |")
+    with tempfile.TemporaryDirectory() as folder:
+        later: list[tuple[str, Image.Image, Image.Image]] = []
+        for video in videos:
+            try:
+                frames = [load_bytes(jpeg) for jpeg in sample_frames(str(video)).jpegs]
+            except FrameExtractionError:
+                continue
+            for number, (frame, following) in enumerate(itertools.pairwise(frames)):
+                frame.save(Path(folder) / f"{video.stem}-{number:03d}.jpg", quality=95)
+                later.append((video.stem, frame, following))
+        source = BenchmarkSource("folder", media=folder, label="frames")
+        index, _ = build_index([source], PerceptualHashEmbedder(), workers=1)
+        matches = index.match_images([following for _, _, following in later])
+        totals = [0, 0, 0]
+        for video in dict.fromkeys(name for name, _, _ in later):
+            rows = [i for i, (name, _, _) in enumerate(later) if name == video]
+            found = sum(
+                (m := matches[i]) is not None and m.score >= index.threshold and m.item_id.startswith(f"{video}-")
+                for i in rows
+            )
+            verified = sum(
+                best_inliers(extract(later[i][2]), (extract(later[i][1]),), rules) >= rules.min_inliers for i in rows
+            )
+            print(
+                f"| {video} | {len(rows)} | {found} ({found / len(rows):.2f}) | {verified} ({verified / len(rows):.2f}) |"
+            )
+            totals = [totals[0] + len(rows), totals[1] + found, totals[2] + verified]
+    pairs, found, verified = totals
+    print(f"| all | {pairs} | {found} ({found / pairs:.2f}) | {verified} ({verified / pairs:.2f}) |")
+
+
+def load_bytes(jpeg: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(jpeg)) as opened:
+        return opened.convert("RGB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
@@ -416,6 +468,7 @@ def main() -> None:
     part_b(args)
     part_c(args)
     part_d(args)
+    part_e(args)
 
 
 if __name__ == "__main__":
