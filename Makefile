@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 # img2dataset pins webdataset<0.3; only its resizer is compared, so it is installed without its pins.
 bench-deps: $(STAMP)
 	$(BIN)/pip install --quiet --no-deps img2dataset
-	$(BIN)/pip install --quiet 'opencv-python-headless<5' 'albumentations<2' exifread-nocycle
+	$(BIN)/pip install --quiet 'albumentations<2' exifread-nocycle
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache

@@ -15,7 +15,10 @@ other folders there (distractors). (b) Synthetic data: random 256-bit codes and 
 vectors; each query is a noisy copy of an indexed entry, as a contaminated image is.
 
     .venv/bin/python benchmarks/copy_detection.py [--testdata PATH] [--rows 1000000] [--queries 500]
-        [--clip-weights PATH] [--sscd PATH]
+        [--clip-weights PATH] [--sscd PATH] [--quick]
+
+`--quick` (CI): the default embedder and the imagehash baseline on 10+10 images, 20,000 entries and
+50 queries, and a subset of the images and videos in (c)-(e).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from pipelines.decontamination import match_jpegs
 from pipelines.images.processing import RESIZE_MODES, ImageRejected, ImageRules, process_image
 
 BENCHMARK_FOLDER = "allennlp_benchmarks"
+QUICK_SAMPLE = 10  # --quick: benchmark images and distractors calibrated on
 PLUMBING_SAMPLE = 5  # random-weight models: this many benchmark images and distractors, enough to exercise the path
 RECALL_GROUPS: dict[str, tuple[str, ...]] = {
     "crops 90-50%": ("crop90", "crop75", "crop60", "crop50"),
@@ -89,6 +93,12 @@ class Candidate:
 def candidates(args: argparse.Namespace) -> list[Candidate | str]:
     """Each embedder to measure, or the line to print in its place."""
     family = "perceptual-hash family (256 bit)"
+    if args.quick:
+        return [
+            Candidate(family, PerceptualHashEmbedder, "crops", "the default", QUICK_SAMPLE),
+            Candidate("imagehash.phash, 64 bit", ImagehashPHash, "full", "baseline: the usual choice", QUICK_SAMPLE),
+            "the other embedders: skipped in --quick",
+        ]
     found: list[Candidate | str] = [
         Candidate(family, PerceptualHashEmbedder, "full"),
         Candidate(family, PerceptualHashEmbedder, "crops", "the default"),
@@ -114,6 +124,11 @@ def candidates(args: argparse.Namespace) -> list[Candidate | str]:
     else:
         found.append("TorchScript copy-detection model (SSCD): skipped, pass --sscd PATH")
     return found
+
+
+def every(items: list, args: argparse.Namespace, step: int) -> list:
+    """All the items, or every step-th one in --quick."""
+    return items[::step] if args.quick else items
 
 
 def image_paths(folder: Path) -> list[Path]:
@@ -147,7 +162,13 @@ def part_a(args: argparse.Namespace) -> None:
         f"searched as it is and through {len(AUGMENTATIONS)} augmentations. threshold: the lowest score with precision "
         f">= {args.precision:g}; recall: share of benchmark copies matched to their own image there (per group of "
         f"augmentations in the later columns); FP: false positives there. Embedding: one core (process CPU time) over "
-        f"the {len(real)} real images, mean {np.mean([i.width * i.height for i in real]) / 1e6:.2f} MP.\n"
+        f"the {len(real)} real images, mean {np.mean([i.width * i.height for i in real]) / 1e6:.2f} MP."
+        + (
+            f" --quick: each embedder on {QUICK_SAMPLE} benchmark images and {QUICK_SAMPLE} distractors."
+            if args.quick
+            else ""
+        )
+        + "\n"
     )
     columns = ["embedder", "views", "rows", "threshold", "recall", "FP", *RECALL_GROUPS, "images/s/core", "note"]
     print_row(columns)
@@ -341,7 +362,7 @@ def part_c(args: argparse.Namespace) -> None:
     folder = args.testdata / "images" / BENCHMARK_FOLDER
     index, _ = build_index([BenchmarkSource("folder", media=str(folder), label="bench")], PerceptualHashEmbedder())
     copies = []
-    for path in image_paths(folder):
+    for path in every(image_paths(folder), args, 4):
         encoded = io.BytesIO()
         load(path).save(encoded, "JPEG", quality=85)
         copies.append(encoded.getvalue())
@@ -371,8 +392,9 @@ def part_d(args: argparse.Namespace) -> None:
     images = args.testdata / "images"
     rules, rng = LocalFeatureRules(), np.random.default_rng(args.seed)
     extract = LocalFeatureExtractor(rules)
-    benchmark = [load(path) for path in image_paths(images / BENCHMARK_FOLDER)]
-    distractors = [load(path) for path in image_paths(images) if BENCHMARK_FOLDER not in path.parts]
+    benchmark = [load(path) for path in every(image_paths(images / BENCHMARK_FOLDER), args, 6)]
+    others = [path for path in image_paths(images) if BENCHMARK_FOLDER not in path.parts]
+    distractors = [load(path) for path in every(others, args, 6)]
     started = time.process_time()
     references = [extract.with_mirror(image) for image in benchmark]
     index_side = (time.process_time() - started) / len(benchmark)
@@ -406,6 +428,7 @@ def part_d(args: argparse.Namespace) -> None:
 
 def part_e(args: argparse.Namespace) -> None:
     videos = sorted(path for path in (args.testdata / "video").rglob("*") if path.suffix in (".mp4", ".avi"))
+    videos = every(videos, args, 5)
     extract, rules = LocalFeatureExtractor(), LocalFeatureRules()
     print("\n## (e) natural pairs: consecutive 1-FPS frames of real videos\n")
     print(
@@ -454,8 +477,8 @@ def load_bytes(jpeg: bytes) -> Image.Image:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
-    parser.add_argument("--rows", type=int, default=1_000_000, help="entries in the synthetic search index (b)")
-    parser.add_argument("--queries", type=int, default=500, help="search queries (b)")
+    parser.add_argument("--rows", type=int, help="entries in the synthetic search index (b); default 1,000,000")
+    parser.add_argument("--queries", type=int, help="search queries (b); default 500")
     parser.add_argument("--clip-weights", type=Path, help="open_clip ViT-B-32 checkpoint (default: random weights)")
     parser.add_argument(
         "--sscd", type=Path, help="TorchScript copy-detection model, e.g. SSCD's sscd_disc_mixup.torchscript.pt"
@@ -463,7 +486,10 @@ def main() -> None:
     parser.add_argument("--precision", type=float, default=0.99, help="target precision (a)")
     parser.add_argument("--rounds", type=int, default=2, help="embedding throughput: best of this many passes (a)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="a small run of every part (CI)")
     args = parser.parse_args()
+    args.rows = args.rows or (20_000 if args.quick else 1_000_000)
+    args.queries = args.queries or (50 if args.quick else 500)
     part_a(args)
     part_b(args)
     part_c(args)
