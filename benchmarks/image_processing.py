@@ -3,7 +3,7 @@ same real images and settings (320 px longest side, keep ratio, JPEG quality 90,
 max aspect ratio 3); and fetch throughput from a local server, ours vs a plain urllib loop.
 
     make bench-deps   # img2dataset's resizer (installed without its pins, see the Makefile)
-    .venv/bin/python benchmarks/image_processing.py [--testdata PATH] [--rounds 3]
+    .venv/bin/python benchmarks/image_processing.py [--testdata PATH] [--rounds 3] [--quick]
 """
 
 from __future__ import annotations
@@ -120,29 +120,33 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--fetch_copies", type=int, default=3, help="times each image is fetched (distinct URLs)")
     parser.add_argument("--latency_ms", type=float, default=50, help="server delay per request, like a real host")
+    parser.add_argument("--quick", action="store_true", help="every 4th image, one round, one copy (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.fetch_copies = 1, 1
 
     folder = args.testdata / "images"
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".webp"))
+    paths = paths[::4] if args.quick else paths
     images = [p.read_bytes() for p in paths]
     megapixels = sum(_pixels(d) for d in images) / 1e6 / len(images)
     print(f"{len(images)} real images, mean {megapixels:.2f} MP, {sum(map(len, images)) / len(images) / 1e3:.0f} KB")
     print(f"one core (process CPU time), best of {args.rounds}\n")
-    print(f"{'decode + validate + resize (+ hash) + encode':<46} {'images/s/core':>14}")
-    print(f"{'ours (Pillow, JPEG draft, sha256 + pHash)':<46} {per_core_rate(ours, images, args.rounds):>14.1f}")
+    print("| decode + validate + resize (+ hash) + encode | images/s/core |\n| --- | ---: |")
+    print(f"| ours (Pillow, JPEG draft, sha256 + pHash) | {per_core_rate(ours, images, args.rounds):.1f} |")
     resizer = img2dataset_resizer()
     if resizer is None:
-        print(f"{'img2dataset resizer (OpenCV)':<46} {'not installed: make bench-deps':>14}")
+        print("| img2dataset resizer (OpenCV) | not installed: make bench-deps |")
     else:
         rate = per_core_rate(lambda d: resizer(io.BytesIO(d)), images, args.rounds)
-        print(f"{'img2dataset 1.47 resizer (OpenCV, no hash)':<46} {rate:>14.1f}")
+        print(f"| img2dataset 1.47 resizer (OpenCV, no hash) | {rate:.1f} |")
         rate = per_core_rate(lambda d: (resizer(io.BytesIO(d)), hashlib.sha256(d).hexdigest()), images, args.rounds)
-        print(f"{'img2dataset 1.47 resizer + sha256':<46} {rate:>14.1f}")
+        print(f"| img2dataset 1.47 resizer + sha256 | {rate:.1f} |")
 
-    print(f"\n{f'fetch from 127.0.0.1, {args.latency_ms:.0f} ms latency (wall clock)':<46} {'images/s':>14}")
+    print(f"\n| fetch from 127.0.0.1, {args.latency_ms:.0f} ms latency (wall clock) | images/s |\n| --- | ---: |")
     names = [str(p.relative_to(folder)) for p in paths]
     for name, rate in fetch_rates(folder, names, args.fetch_copies, args.latency_ms / 1000).items():
-        print(f"{name:<46} {rate:>14.1f}")
+        print(f"| {name} | {rate:.1f} |")
 
 
 def _pixels(data: bytes) -> int:

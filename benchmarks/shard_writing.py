@@ -17,7 +17,7 @@ with real prose (LLaVA-Bench answers) between them. Every output is read back wi
 `webdataset.WebDataset` and compared with the samples (keys and bytes); every writer writes the
 samples `--repeat` times and the outputs are compared byte for byte.
 
-    .venv/bin/python benchmarks/shard_writing.py [--testdata PATH] [--samples 3000] [--repeat 3]
+    .venv/bin/python benchmarks/shard_writing.py [--testdata PATH] [--samples 3000] [--repeat 3] [--quick]
         [--shards 4] [--create_samples 100]
 """
 
@@ -263,7 +263,10 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scratch", type=Path, default=None, help="where to write (default: a temporary folder)")
+    parser.add_argument("--quick", action="store_true", help="100 samples, 2 writes, 2 shards, 20 created (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.samples, args.repeat, args.shards, args.create_samples = 100, 2, 2, 20
     if args.repeat < 2:
         parser.error("--repeat must be at least 2: determinism is checked across the writes")
 

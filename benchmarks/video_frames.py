@@ -17,7 +17,7 @@ yt-dlp's process reports (its zygote forks it, so it is not our child; the zygot
 about 0.7 s, is left out as imports are); the clips run one at a time, best of `--repeat` passes per
 clip. Some frames of every method are decoded with PIL afterwards.
 
-    .venv/bin/python benchmarks/video_frames.py [--testdata PATH] [--repeat 2]
+    .venv/bin/python benchmarks/video_frames.py [--testdata PATH] [--repeat 2] [--quick]
 """
 
 from __future__ import annotations
@@ -272,10 +272,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
     parser.add_argument("--repeat", type=int, default=2, help="passes over the clips; the best per clip counts")
+    parser.add_argument("--quick", action="store_true", help="the two shortest clips, one pass (CI)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeat = 1
 
     with tempfile.TemporaryDirectory(prefix="bench-video-served-") as served, LocalServer(served) as server:
         clips = load_clips(args.testdata / "video", Path(served), server.url)
+        if args.quick:
+            clips = sorted(clips, key=lambda clip: clip.duration_s)[:2]
         total_s = sum(clip.duration_s for clip in clips)
         expected = sum(clip.expected for clip in clips)
         print(f"{len(clips)} real clips, {total_s:.1f} s of video, {expected} frames expected at 1 FPS")

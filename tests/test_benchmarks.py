@@ -36,7 +36,14 @@ def test_every_benchmark_starts_as_the_readme_runs_it(script):
     assert done.returncode == 0 and "usage:" in done.stdout, done.stderr[-2000:]
 
 
-QUICK_TABLES = {"train_step.py": 2, "html_extraction.py": 1, "copy_detection.py": 5}  # script -> its tables
+QUICK_TABLES = {  # script -> its tables
+    "train_step.py": 2,
+    "html_extraction.py": 1,
+    "copy_detection.py": 5,
+    "shard_writing.py": 1,
+    "video_frames.py": 2,
+    "image_processing.py": 2,
+}
 TABLE_RULE = re.compile(r"^\| ?:?-{2,}", re.MULTILINE)  # a markdown table's header rule
 
 
