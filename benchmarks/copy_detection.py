@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import faiss
 import imagehash
@@ -135,8 +135,8 @@ def image_paths(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.suffix.lower() in IMAGE_EXTENSIONS)
 
 
-def load(path: Path) -> Image.Image:
-    with Image.open(path) as opened:
+def load(source: Path | BinaryIO) -> Image.Image:
+    with Image.open(source) as opened:
         return opened.convert("RGB")
 
 
@@ -438,40 +438,38 @@ def part_e(args: argparse.Namespace) -> None:
     )
     print("| video | pairs | found by the hash search | verified against frame t |")
     print("| :-- | --: | --: | --: |")
+    clips: dict[str, list[Image.Image]] = {}
+    for video in videos:
+        try:
+            frames = [load(io.BytesIO(jpeg)) for jpeg in sample_frames(str(video)).jpegs]
+        except FrameExtractionError:
+            continue
+        if len(frames) >= 2:
+            clips[video.stem] = frames
     with tempfile.TemporaryDirectory() as folder:
-        later: list[tuple[str, Image.Image, Image.Image]] = []
-        for video in videos:
-            try:
-                frames = [load_bytes(jpeg) for jpeg in sample_frames(str(video)).jpegs]
-            except FrameExtractionError:
-                continue
-            for number, (frame, following) in enumerate(itertools.pairwise(frames)):
-                frame.save(Path(folder) / f"{video.stem}-{number:03d}.jpg", quality=95)
-                later.append((video.stem, frame, following))
-        source = BenchmarkSource("folder", media=folder, label="frames")
-        index, _ = build_index([source], PerceptualHashEmbedder(), workers=1)
-        matches = index.match_images([following for _, _, following in later])
-        totals = [0, 0, 0]
-        for video in dict.fromkeys(name for name, _, _ in later):
-            rows = [i for i, (name, _, _) in enumerate(later) if name == video]
-            found = sum(
-                (m := matches[i]) is not None and m.score >= index.threshold and m.item_id.startswith(f"{video}-")
-                for i in rows
-            )
-            verified = sum(
-                best_inliers(extract(later[i][2]), (extract(later[i][1]),), rules) >= rules.min_inliers for i in rows
-            )
-            print(
-                f"| {video} | {len(rows)} | {found} ({found / len(rows):.2f}) | {verified} ({verified / len(rows):.2f}) |"
-            )
-            totals = [totals[0] + len(rows), totals[1] + found, totals[2] + verified]
+        for name, frames in clips.items():
+            for number, frame in enumerate(frames[:-1]):
+                frame.save(Path(folder) / f"{name}-{number:03d}.jpg", quality=95)
+        index, _ = build_index(
+            [BenchmarkSource("folder", media=folder, label="frames")], PerceptualHashEmbedder(), workers=1
+        )
+    matches = iter(index.match_images([frame for frames in clips.values() for frame in frames[1:]]))
+    totals = [0, 0, 0]
+    for name, frames in clips.items():
+        pairs = len(frames) - 1
+        found = sum(
+            m is not None and m.score >= index.threshold and m.item_id.startswith(f"{name}-")
+            for m in itertools.islice(matches, pairs)
+        )
+        features = [extract(frame) for frame in frames]
+        verified = sum(
+            best_inliers(following, (frame,), rules) >= rules.min_inliers
+            for frame, following in itertools.pairwise(features)
+        )
+        print(f"| {name} | {pairs} | {found} ({found / pairs:.2f}) | {verified} ({verified / pairs:.2f}) |")
+        totals = [totals[0] + pairs, totals[1] + found, totals[2] + verified]
     pairs, found, verified = totals
     print(f"| all | {pairs} | {found} ({found / pairs:.2f}) | {verified} ({verified / pairs:.2f}) |")
-
-
-def load_bytes(jpeg: bytes) -> Image.Image:
-    with Image.open(io.BytesIO(jpeg)) as opened:
-        return opened.convert("RGB")
 
 
 def main() -> None:

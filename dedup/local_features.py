@@ -74,7 +74,7 @@ def inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureR
     fewer than four matches survive the ratio test)."""
     if len(query) < 2 or len(reference) < 2:
         return 0
-    pairs = _matcher().knnMatch(query.descriptors, reference.descriptors, k=2)
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query.descriptors, reference.descriptors, k=2)
     good: dict[int, cv2.DMatch] = {}  # one match per reference point: many onto one is no evidence
     for best, second in (p for p in pairs if len(p) == 2):
         if best.distance < rules.ratio * second.distance and (
@@ -108,7 +108,3 @@ def best_inliers(
 ) -> int:
     """Inliers against a benchmark image or its mirror image, whichever the query copies."""
     return max(inliers(query, side, rules) for side in reference)
-
-
-def _matcher() -> cv2.BFMatcher:
-    return cv2.BFMatcher(cv2.NORM_L2)

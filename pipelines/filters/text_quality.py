@@ -404,6 +404,7 @@ class WordNgrams:
     def __init__(self, token_list: list[str]) -> None:
         vocabulary: dict[str, int] = {}
         self._ids = {1: np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in token_list), np.int64)}
+        self._vocabulary_size = len(vocabulary)
         self._lengths = np.fromiter(map(len, token_list), np.int64, count=len(token_list))
         self._total_chars = int(self._lengths.sum())
 
@@ -413,8 +414,7 @@ class WordNgrams:
     def ids(self, n: int) -> np.ndarray:
         """The id of the n-gram starting at each position (len(tokens) - n + 1 of them)."""
         if n not in self._ids:
-            tokens = self._ids[1]
-            key = self.ids(n - 1)[:-1] * (int(tokens.max()) + 1) + tokens[n - 1 :]
+            key = self.ids(n - 1)[:-1] * self._vocabulary_size + self._ids[1][n - 1 :]
             self._ids[n] = np.unique(key, return_inverse=True)[1]
         return self._ids[n]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -125,7 +126,9 @@ def _common_ancestor_of_close_rivals(best: HtmlElement, final: dict[HtmlElement,
     return best
 
 
-def _rising_ancestor(best: HtmlElement, scores: dict, final_score) -> HtmlElement:
+def _rising_ancestor(
+    best: HtmlElement, scores: dict[HtmlElement, float], final_score: Callable[[HtmlElement], float]
+) -> HtmlElement:
     """An ancestor that scores higher than the one below it, before the scores fall under a third of
     the best's: more of the article lies in its other branches (a table layout's other cells), so it
     is the article, as Readability decides."""
