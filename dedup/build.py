@@ -1,5 +1,6 @@
 """Benchmark sources -> a BenchmarkIndex: every image (and sampled video frame) in each of its views,
-embedded on all cores, plus a per-benchmark report of what was indexed, missing or unreadable."""
+embedded on all cores, with the local features and a thumbnail of each image and frame (for geometric
+verification and reports), plus a per-benchmark report of what was indexed, missing or unreadable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,9 @@ from PIL import Image, UnidentifiedImageError
 from dedup.benchmarks.items import BenchmarkItem, BenchmarkSource
 from dedup.benchmarks.registry import load_benchmark
 from dedup.embedders import Embedder, embedder_from_spec
+from dedup.feature_store import BenchmarkFeatures, FeatureSet, frame_of_view, thumbnail_jpeg
 from dedup.index import ROWS_SCHEMA, BenchmarkIndex, new_meta
+from dedup.local_features import LocalFeatureExtractor, LocalFeatureRules
 from dedup.video_frames import FrameExtractionError, FrameRules, sample_frames
 from dedup.views import benchmark_views, view_names
 
@@ -48,12 +52,13 @@ class _Embedded:
     vectors: np.ndarray | None
     sha256: str = ""
     problem: str = ""  # "missing" or "unreadable: why"
+    feature_sets: list[FeatureSet] = field(default_factory=list)
 
 
 def build_index(
     sources: Sequence[BenchmarkSource],
     embedder: Embedder,
-    view_set: str = "crops",
+    view_set: str = "regional",
     index_type: str = "auto",
     frames: FrameRules = BENCHMARK_FRAMES,
     workers: int | None = None,
@@ -61,7 +66,7 @@ def build_index(
     views = view_names(view_set)
     items = [item for source in sources for item in load_benchmark(source)]
     counts: dict[str, BenchmarkCounts] = {}
-    vectors, rows = [], {name: [] for name in ROWS_SCHEMA.names}
+    vectors, rows, feature_sets = [], {name: [] for name in ROWS_SCHEMA.names}, []
     for done in _embed_all(items, embedder, views, frames, workers):
         tally = counts.setdefault(done.item.benchmark, BenchmarkCounts())
         tally.items += 1
@@ -74,6 +79,7 @@ def build_index(
         tally.indexed += 1
         tally.rows += len(done.views)
         vectors.append(done.vectors)
+        feature_sets += done.feature_sets
         for view in done.views:
             for name, value in (("benchmark", done.item.benchmark), ("split", done.item.split),
                                 ("item_id", done.item.item_id), ("view", view), ("path", done.item.path),
@@ -81,8 +87,13 @@ def build_index(
                 rows[name].append(value)
     width = embedder.dim // 8 if embedder.binary else embedder.dim
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, width), np.uint8 if embedder.binary else np.float32)
-    meta = new_meta(views=view_set, benchmarks={name: tally.to_dict() for name, tally in sorted(counts.items())})
-    index = BenchmarkIndex.build(embedder, matrix, pa.table(rows, schema=ROWS_SCHEMA), index_type, meta)
+    meta = new_meta(
+        views=view_set,
+        benchmarks={name: tally.to_dict() for name, tally in sorted(counts.items())},
+        local_features=asdict(LocalFeatureRules()),
+    )
+    table = pa.table(rows, schema=ROWS_SCHEMA)
+    index = BenchmarkIndex.build(embedder, matrix, table, index_type, meta, BenchmarkFeatures.from_sets(feature_sets))
     return index, counts
 
 
@@ -127,7 +138,22 @@ def _embed_one(item: BenchmarkItem, embedder: Embedder, views: Sequence[str], fr
         sha256 = file_sha256(item.path)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, FrameExtractionError) as error:
         return _Embedded(item, [], None, problem=f"unreadable: {error}")
-    return _Embedded(item, [name for name, _ in named], embedder.embed([image for _, image in named]), sha256)
+    vectors = embedder.embed([image for _, image in named])
+    wholes = [(name, image) for name, image in named if name == "full" or name == frame_of_view(name)]  # or "t3"
+    feature_sets = [
+        FeatureSet(
+            (item.benchmark, item.split, item.item_id, frame_of_view(name)),
+            _extractor()(image),
+            thumbnail_jpeg(image),
+        )
+        for name, image in wholes
+    ]
+    return _Embedded(item, [name for name, _ in named], vectors, sha256, feature_sets=feature_sets)
+
+
+@cache
+def _extractor() -> LocalFeatureExtractor:
+    return LocalFeatureExtractor()  # one per process: the index build runs items one at a time in each
 
 
 _worker: dict[str, Any] = {}

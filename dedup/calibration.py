@@ -8,17 +8,25 @@ threshold t:
   whose file has the same sha256 in the index rows (benchmarks share images under different ids);
 - a positive matched to any other item, and any negative, scoring >= t is a false positive.
 The recommended threshold is the lowest score whose precision reaches the target: the most recall
-that precision allows.
+that precision allows. That is stage one alone, the score at which a match is a copy outright.
+
+With local features in the index, the two-stage decision (dedup/verification.py) is calibrated too:
+each query's best few candidates at or above a floor are verified once, and their inliers kept, so
+any candidate threshold above the floor and any inlier count can be evaluated afterwards. The
+candidate threshold is the score that proposes `candidate_share` of the distractor queries (what
+verification costs); the inlier count is the lowest, not under MIN_INLIERS_FLOOR, whose two-stage
+precision reaches the target.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import zlib
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +37,7 @@ from PIL import Image, UnidentifiedImageError
 from dedup.augment import AUGMENTATIONS, augment
 from dedup.benchmarks.items import BenchmarkItem
 from dedup.index import BenchmarkIndex, Match
+from dedup.verification import MAX_CANDIDATES, SEARCH_ROWS, CopyDetector, Thresholds
 
 ORIGINAL = "original"  # the unedited copy, always searched beside the augmentations
 BATCH_IMAGES = 64
@@ -37,6 +46,10 @@ BATCH_PIXELS = 64_000_000  # a batch of huge sources and their edits stays withi
 # looks at 300 px or less, and editing a 20-megapixel original 15 times would dominate the run.
 EDIT_MAX_SIDE = 1024
 TABLE_START, TABLE_STEP = 0.70, 0.01
+CANDIDATE_SHARE = 0.15  # of the distractor queries proposed for verification: its cost
+CANDIDATE_FLOOR = 0.70  # verified in calibration: the lowest candidate threshold it can recommend
+OUTRIGHT_PRECISION = 0.999  # of stage one alone, where it decides without verification
+MIN_INLIERS_FLOOR = 8  # fewer inliers are what RANSAC fits to noise, whatever the calibration data says
 
 Key = tuple[str, str, str]  # benchmark, split, item_id
 
@@ -75,6 +88,42 @@ class Outcomes:
     positive: np.ndarray
     correct: np.ndarray
     augmentation: np.ndarray
+    # the best MAX_CANDIDATES distinct candidates >= CANDIDATE_FLOOR, in score order (score 0: none)
+    candidate_scores: np.ndarray | None = None  # float64 [n, MAX_CANDIDATES]
+    candidate_inliers: np.ndarray | None = None  # int [n, MAX_CANDIDATES]
+    candidate_correct: np.ndarray | None = None  # bool [n, MAX_CANDIDATES]
+
+    def verified(self, thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+        """(flagged, flagged and right) per query under the two-stage decision."""
+        outright = self.scores >= thresholds.threshold
+        proposed = self.candidate_scores >= thresholds.candidate_threshold
+        confirmed = proposed & (self.candidate_inliers >= thresholds.min_inliers)
+        any_confirmed = confirmed.any(axis=1)
+        first = confirmed.argmax(axis=1)  # the decision takes the first verified candidate
+        verified_right = self.candidate_correct[np.arange(len(first)), first]
+        flagged = outright | any_confirmed
+        right = np.where(outright, self.correct, verified_right) & flagged & self.positive
+        return flagged, right
+
+    def verified_point(self, thresholds: Thresholds) -> Point:
+        flagged, right = self.verified(thresholds)
+        true_positives = int(right.sum())
+        return _point(
+            thresholds.threshold, true_positives, int(flagged.sum()) - true_positives, int(self.positive.sum())
+        )
+
+    def verified_by_augmentation(self, thresholds: Thresholds, names: Sequence[str]) -> list[AugmentationResult]:
+        flagged, right = self.verified(thresholds)
+        results = []
+        for name in names:
+            mine = self.augmentation == name
+            positives = int((mine & self.positive).sum())
+            results.append(
+                AugmentationResult(
+                    name, positives, int((mine & right).sum()) / max(positives, 1), int((mine & flagged & ~right).sum())
+                )
+            )
+        return results
 
     @property
     def good(self) -> np.ndarray:
@@ -112,6 +161,29 @@ class Calibration:
     outcomes: Outcomes = field(repr=False)
     augmentation_names: tuple[str, ...]  # ORIGINAL first
     skipped: list[str] = field(default_factory=list)  # "path: why" for images that could not be read
+    two_stage: Thresholds | None = None  # recommended with verification; None without local features
+    distractor_max_inliers: int = 0  # the most inliers any distractor query reached with a candidate
+
+    @property
+    def verified_point(self) -> Point | None:
+        return None if self.two_stage is None else self.outcomes.verified_point(self.two_stage)
+
+    @property
+    def verified_augmentations(self) -> list[AugmentationResult]:
+        if self.two_stage is None:
+            return []
+        return self.outcomes.verified_by_augmentation(self.two_stage, self.augmentation_names)
+
+    @property
+    def candidate_share(self) -> float:
+        """Share of the distractor queries proposed for verification (under the outright threshold)."""
+        if self.two_stage is None:
+            return 0.0
+        negative = ~self.outcomes.positive
+        proposed = (self.outcomes.candidate_scores[:, 0] >= self.two_stage.candidate_threshold) & (
+            self.outcomes.scores < self.two_stage.threshold
+        )
+        return float((proposed & negative).sum() / max(negative.sum(), 1))
 
     @property
     def positives(self) -> int:
@@ -156,7 +228,14 @@ class Calibration:
             "table": [point.to_dict() for point in self.table()],
             "augmentations": [result.to_dict() for result in self.augmentations],
             "skipped": self.skipped,
-        }
+            "two_stage": None if self.two_stage is None else {
+                **asdict(self.two_stage),
+                "candidate_share": self.candidate_share,
+                "distractor_max_inliers": self.distractor_max_inliers,
+                **{f"verified_{k}": v for k, v in self.verified_point.to_dict().items() if k != "threshold"},
+                "augmentations": [result.to_dict() for result in self.verified_augmentations],
+            },
+        }  # fmt: skip
 
     def format_table(self) -> str:
         lines = [
@@ -172,7 +251,7 @@ class Calibration:
                 f"| {point.true_positives:5d} | {point.false_positives:5d} |"
             )
         lines += ["", self.message]
-        if self.augmentations:
+        if self.augmentations and self.two_stage is None:
             lines += [
                 "",
                 "| augmentation   | positives | recall |   FP |",
@@ -182,8 +261,31 @@ class Calibration:
                 f"| {r.augmentation:<14} | {r.positives:9d} | {r.recall:6.3f} | {r.false_positives:4d} |"
                 for r in self.augmentations
             ]
+        if self.two_stage is not None:
+            lines += ["", self.format_two_stage()]
         if self.skipped:
             lines += ["", f"{len(self.skipped)} unreadable images skipped, e.g. {self.skipped[0]}"]
+        return "\n".join(lines)
+
+    def format_two_stage(self) -> str:
+        """Per augmentation: stage one alone (at the recommended threshold) against the two-stage decision."""
+        stages, point = self.two_stage, self.verified_point
+        one = {r.augmentation: r for r in self.augmentations}
+        lines = [
+            f"two stages: a copy at score >= {stages.threshold:.4f}, else verified from score >= "
+            f"{stages.candidate_threshold:.4f} ({self.candidate_share:.1%} of distractor queries) with >= "
+            f"{stages.min_inliers} inliers (distractors reach {self.distractor_max_inliers} at most): precision "
+            f"{point.precision:.4f}, recall {point.recall:.4f} ({point.false_positives} false positives)",
+            "",
+            "| augmentation   | positives | recall, stage one | FP | recall, verified | FP |",
+            "|:---------------|----------:|------------------:|---:|-----------------:|---:|",
+        ]
+        for r in self.verified_augmentations:
+            first = one.get(r.augmentation)
+            alone = f"{first.recall:17.3f} | {first.false_positives:2d}" if first else f"{'-':>17} | {'-':>2}"
+            lines.append(
+                f"| {r.augmentation:<14} | {r.positives:9d} | {alone} | {r.recall:16.3f} | {r.false_positives:2d} |"
+            )
         return "\n".join(lines)
 
 
@@ -205,6 +307,7 @@ def calibrate(
     augmentations: Sequence[str] = tuple(AUGMENTATIONS),
     target_precision: float = 0.99,
     seed: int = 0,
+    candidate_share: float = CANDIDATE_SHARE,
 ) -> Calibration:
     unknown = sorted(set(augmentations) - set(AUGMENTATIONS))
     if unknown:
@@ -217,27 +320,76 @@ def calibrate(
         if not (outcomes.positive == wanted).any():
             raise ValueError(f"calibration needs readable {kind}; skipped: {'; '.join(skipped[:3]) or 'none given'}")
     threshold, message = _recommend(outcomes.points(np.unique(outcomes.scores)), target_precision)
-    return Calibration(index.embedder.spec(), target_precision, threshold, message, outcomes, names, skipped)
+    result = Calibration(index.embedder.spec(), target_precision, threshold, message, outcomes, names, skipped)
+    if outcomes.candidate_scores is not None:
+        negative = ~outcomes.positive
+        result.distractor_max_inliers = int(outcomes.candidate_inliers[negative].max(initial=0))
+        result.two_stage = _recommend_two_stage(outcomes, target_precision, candidate_share)
+    return result
+
+
+def _recommend_two_stage(outcomes: Outcomes, target: float, candidate_share: float) -> Thresholds:
+    """The outright threshold: the lowest score at which stage one alone is near-certain
+    (OUTRIGHT_PRECISION; verification covers the scores below). The candidate threshold: the score
+    proposing `candidate_share` of the distractor queries (not under the floor the calibration verified
+    from). The fewest inliers, not under MIN_INLIERS_FLOOR, whose two-stage precision reaches the target."""
+    curve = outcomes.points(np.unique(outcomes.scores))
+    threshold = next((p.threshold for p in curve if p.precision >= OUTRIGHT_PRECISION), 1.0)
+    distractor_best = outcomes.candidate_scores[~outcomes.positive, 0]
+    share = float(np.quantile(distractor_best, 1.0 - candidate_share)) if len(distractor_best) else CANDIDATE_FLOOR
+    candidate = float(min(max(share, CANDIDATE_FLOOR), threshold))
+    ceiling = int(outcomes.candidate_inliers.max(initial=MIN_INLIERS_FLOOR)) + 1
+    for inliers in range(MIN_INLIERS_FLOOR, ceiling + 1):
+        thresholds = Thresholds(threshold, candidate, inliers)
+        if outcomes.verified_point(thresholds).precision >= target:
+            return thresholds
+    return Thresholds(threshold, candidate, ceiling)
 
 
 def _search_all(
     index: BenchmarkIndex, sources: list[BenchmarkItem | str], names: Sequence[str], seed: int, skipped: list[str]
 ) -> Outcomes:
     judge = _Judge(index)
-    scores, positive, correct, augmentation = [], [], [], []
-    for batch in _batches(_queries(sources, names, seed, skipped)):
-        matches = index.match_images([image for _, _, image in batch])
-        for (source, name, _), match in zip(batch, matches, strict=True):
-            scores.append(0.0 if match is None else match.score)
-            positive.append(isinstance(source, BenchmarkItem))
-            correct.append(isinstance(source, BenchmarkItem) and match is not None and judge.same(source, match))
-            augmentation.append(name)
-    return Outcomes(
+    verify = index.features is not None
+    scores, positive, correct, augmentation, candidates = [], [], [], [], []
+    detectors = threading.local()  # a SIFT extractor per thread
+
+    def verified(query: Query, top_scores: np.ndarray, top_rows: np.ndarray) -> list[tuple[float, int, bool]]:
+        if not hasattr(detectors, "detector"):
+            detectors.detector = CopyDetector(index)
+        found = detectors.detector.candidates(top_scores, top_rows, CANDIDATE_FLOOR)
+        counts = detectors.detector.inliers(query[2], found) if found else []
+        source = query[0]
+        return [
+            (c.match.score, count, isinstance(source, BenchmarkItem) and judge.same(source, c.match))
+            for c, count in zip(found, counts, strict=True)
+        ]
+
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        for batch in _batches(_queries(sources, names, seed, skipped)):
+            top_scores, top_rows = index.search(index.embedder.embed([image for _, _, image in batch]), SEARCH_ROWS)
+            if verify:
+                candidates += pool.map(verified, batch, top_scores, top_rows)
+            for (source, name, _), score, row in zip(batch, top_scores[:, 0], top_rows[:, 0], strict=True):
+                match = index.match_row(float(score), int(row))
+                scores.append(0.0 if match is None else match.score)
+                positive.append(isinstance(source, BenchmarkItem))
+                correct.append(isinstance(source, BenchmarkItem) and match is not None and judge.same(source, match))
+                augmentation.append(name)
+    outcomes = Outcomes(
         scores=np.asarray(scores, dtype=np.float64),
         positive=np.asarray(positive, dtype=bool),
         correct=np.asarray(correct, dtype=bool),
         augmentation=np.asarray(augmentation, dtype=object),
     )
+    if not verify:
+        return outcomes
+    shape = (len(candidates), MAX_CANDIDATES)
+    candidate_scores, inliers, right = np.zeros(shape), np.full(shape, -1), np.zeros(shape, dtype=bool)
+    for number, found in enumerate(candidates):
+        for column, (score, count, same) in enumerate(found):
+            candidate_scores[number, column], inliers[number, column], right[number, column] = score, count, same
+    return replace(outcomes, candidate_scores=candidate_scores, candidate_inliers=inliers, candidate_correct=right)
 
 
 Query = tuple[BenchmarkItem | str, str, Image.Image]

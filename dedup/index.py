@@ -4,7 +4,9 @@ mapping index rows to (benchmark, split, item, view), and the embedder settings 
 On disk, one folder:
     index.faiss   the FAISS index (binary for hash codes, inner product for float vectors)
     rows.parquet  row i of the index -> benchmark, split, item_id, view, path, sha256 of the file
-    index.json    format version, embedder spec, index type, counts, calibrated threshold
+    index.json    format version, embedder spec, index type, counts, calibrated thresholds
+    features.*    local features and a thumbnail of every image and frame (dedup/feature_store.py),
+                  when index.json has "local_features"
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from dedup.embedders import Embedder, embedder_from_spec
+from dedup.feature_store import BenchmarkFeatures, frame_of_view
+from dedup.local_features import LocalFeatureRules
 from schemas.version import FORMAT_VERSION, check_format_version
 
 INDEX_FILE = "index.faiss"
@@ -59,15 +63,45 @@ class Match:
 
 
 class BenchmarkIndex:
-    def __init__(self, embedder: Embedder, index: Any, rows: pa.Table, meta: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: Any,
+        rows: pa.Table,
+        meta: dict[str, Any],
+        features: BenchmarkFeatures | None = None,
+    ) -> None:
         if index.ntotal != rows.num_rows:
             raise ValueError(f"index has {index.ntotal} vectors but its row table has {rows.num_rows} rows")
         self.embedder = embedder
         self.index = index
         self.rows = rows
         self.meta = meta
+        self.features = features
         self._columns = {name: rows.column(name).to_pylist() for name in ("benchmark", "split", "item_id", "view")}
         self._row_by_sha256 = {sha: row for row, sha in reversed(list(enumerate(rows.column("sha256").to_pylist())))}
+        self._feature_set_of_row = self._feature_sets_of_rows() if features is not None else None
+
+    def _feature_sets_of_rows(self) -> np.ndarray:
+        columns = self._columns
+        keys = zip(
+            columns["benchmark"], columns["split"], columns["item_id"], map(frame_of_view, columns["view"]), strict=True
+        )
+        numbers = (self.features.number(key) for key in keys)
+        return np.array([-1 if number is None else number for number in numbers], dtype=np.int64)
+
+    def feature_set_of(self, match: Match) -> int | None:
+        """The feature set of a match's image or frame; None without local features."""
+        if self.features is None:
+            return None
+        return self.features.number((match.benchmark, match.split, match.item_id, frame_of_view(match.view)))
+
+    def feature_set(self, row: int) -> int | None:
+        """The feature set (image or frame) an index row is a view of; None without local features."""
+        if self._feature_set_of_row is None or row < 0:
+            return None
+        number = int(self._feature_set_of_row[row])
+        return None if number < 0 else number
 
     @classmethod
     def build(
@@ -77,6 +111,7 @@ class BenchmarkIndex:
         rows: pa.Table,
         index_type: str = "auto",
         meta: dict[str, Any] | None = None,
+        features: BenchmarkFeatures | None = None,
     ) -> BenchmarkIndex:
         chosen = choose_index_type(len(vectors), embedder.binary) if index_type == "auto" else index_type
         index = _new_index(chosen, embedder, len(vectors))
@@ -84,12 +119,25 @@ class BenchmarkIndex:
             index.train(_training_sample(vectors))
         if len(vectors):
             index.add(vectors)
-        return cls(embedder, index, rows, {**(meta or {}), "index_type": chosen})
+        return cls(embedder, index, rows, {**(meta or {}), "index_type": chosen}, features)
 
     @property
     def threshold(self) -> float:
-        """The calibrated threshold saved with the index, else the embedder's default."""
+        """The score at which a match is a copy without verification: the calibrated one saved with
+        the index, else the embedder's default."""
         return self.meta.get("threshold") or self.embedder.default_threshold
+
+    @property
+    def candidate_threshold(self) -> float:
+        """The score at which a match is verified with local features (when the index has them): the
+        calibrated one, else the embedder's default; never above `threshold`."""
+        candidate = self.meta.get("candidate_threshold") or self.embedder.default_candidate_threshold
+        return min(candidate or self.threshold, self.threshold)
+
+    @property
+    def min_inliers(self) -> int:
+        """The inliers at which verification declares a copy: the calibrated count, else the rule's."""
+        return int(self.meta.get("min_inliers") or LocalFeatureRules().min_inliers)
 
     def search(self, vectors: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """-> (scores [n, k] in [0, 1], row numbers [n, k], -1 where fewer than k rows exist)."""
@@ -102,7 +150,7 @@ class BenchmarkIndex:
 
     def best_matches(self, vectors: np.ndarray) -> list[Match | None]:
         scores, rows = self.search(vectors, k=1)
-        return [self._match(float(score), int(row)) for score, row in zip(scores[:, 0], rows[:, 0], strict=True)]
+        return [self.match_row(float(score), int(row)) for score, row in zip(scores[:, 0], rows[:, 0], strict=True)]
 
     def match_images(self, images: Sequence[Image.Image]) -> list[Match | None]:
         return self.best_matches(self.embedder.embed(images))
@@ -110,9 +158,9 @@ class BenchmarkIndex:
     def match_exact(self, sha256: str) -> Match | None:
         """A byte-identical copy of a benchmark file, found by the sha256 of its bytes (score 1)."""
         row = self._row_by_sha256.get(sha256)
-        return None if row is None else self._match(1.0, row)
+        return None if row is None else self.match_row(1.0, row)
 
-    def _match(self, score: float, row: int) -> Match | None:
+    def match_row(self, score: float, row: int) -> Match | None:
         if row < 0:
             return None
         columns = self._columns
@@ -121,7 +169,9 @@ class BenchmarkIndex:
         )
 
     def info(self) -> dict[str, Any]:
-        return {**self.meta, "rows": self.index.ntotal, "embedder": self.embedder.spec()}
+        """index.json: the meta, less "local_features" when the features are not there."""
+        meta = self.meta if self.features is not None else {k: v for k, v in self.meta.items() if k != "local_features"}
+        return {**meta, "rows": self.index.ntotal, "embedder": self.embedder.spec()}
 
     def save(self, directory: str, open_file: Opener | None = None) -> None:
         """Write the three files; `open_file(path)` gives a writable binary file (default: local)."""
@@ -133,7 +183,9 @@ class BenchmarkIndex:
         pq.write_table(self.rows, buffer)
         with create(_join(directory, ROWS_FILE)) as out:
             out.write(buffer.getvalue())
-        with create(_join(directory, META_FILE)) as out:
+        if self.features is not None:
+            self.features.save(directory, create)
+        with create(_join(directory, META_FILE)) as out:  # last: a folder with index.json is complete
             out.write(json.dumps(self.info(), indent=2, sort_keys=True).encode("utf-8"))
 
     @classmethod
@@ -147,7 +199,8 @@ class BenchmarkIndex:
         _tune_search(index)
         rows = pq.read_table(io.BytesIO(_read_bytes(read, _join(directory, ROWS_FILE))))
         meta = {key: value for key, value in meta.items() if key not in ("rows", "embedder")}
-        return cls(embedder, index, rows, meta)
+        features = BenchmarkFeatures.load(directory, read) if "local_features" in meta else None
+        return cls(embedder, index, rows, meta, features)
 
 
 def read_meta(directory: str, open_file: Opener | None = None) -> dict[str, Any]:

@@ -5,7 +5,9 @@ Lowe's ratio test, and a RANSAC homography is fitted to the matches; a copy keep
 source under crops, rescaling, re-encoding, overlays and viewpoint changes, so many matches agree
 on one homography (its inliers), while two different photos that look alike globally (a round,
 centred subject; the same layout) give a few scattered matches that none fits. SIFT is not mirror
-invariant, so a benchmark image's features are kept for it and for its mirror image.
+invariant, but the features of a mirror image need no second extraction: each keypoint moves to the
+mirrored position and its descriptor's bins are permuted (`LocalFeatures.mirrored`), so a query is
+verified as it is and mirrored at the cost of one extraction.
 """
 
 from __future__ import annotations
@@ -35,14 +37,32 @@ class LocalFeatureRules:
     min_inliers: int = 12
 
 
+# SIFT's 128 bins are 4 rows x 4 columns x 8 orientations, in the keypoint's own frame; mirroring the
+# image reverses the rows and the orientations (measured: the permuted descriptors of an image equal
+# those extracted from its mirror image, tests/test_local_features.py).
+_BINS = np.arange(128).reshape(4, 4, 8)
+MIRRORED_BINS = _BINS[::-1][:, :, -np.arange(8) % 8].reshape(-1)
+
+
 @dataclass(frozen=True)
 class LocalFeatures:
-    points: np.ndarray  # float32 [N, 2]: keypoint positions, at max_side scale
-    descriptors: np.ndarray  # float32 [N, 128]: SIFT descriptors
-    area: float  # of the image, at max_side scale
+    points: np.ndarray  # float32 [N, 2]: keypoint positions (x, y), at max_side scale
+    descriptors: np.ndarray  # uint8 [N, 128]: SIFT descriptors (OpenCV's are whole numbers in 0-255)
+    width: int  # of the image, at max_side scale
+    height: int
 
     def __len__(self) -> int:
         return len(self.points)
+
+    @property
+    def area(self) -> float:
+        return float(self.width * self.height)
+
+    def mirrored(self) -> LocalFeatures:
+        """The features of the mirror image, without extracting them again."""
+        points = self.points.copy()
+        points[:, 0] = self.width - points[:, 0]
+        return LocalFeatures(points, self.descriptors[:, MIRRORED_BINS], self.width, self.height)
 
 
 class LocalFeatureExtractor:
@@ -58,15 +78,10 @@ class LocalFeatureExtractor:
         if scale < 1:
             grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))))
         keypoints, descriptors = self._sift.detectAndCompute(np.asarray(grey), None)
-        area = float(grey.width * grey.height)
         if descriptors is None:
-            return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32), area)
+            return LocalFeatures(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.uint8), grey.width, grey.height)
         points = np.array([k.pt for k in keypoints], dtype=np.float32)
-        return LocalFeatures(points, descriptors.astype(np.float32, copy=False), area)
-
-    def with_mirror(self, image: Image.Image) -> tuple[LocalFeatures, LocalFeatures]:
-        """(the image's features, its mirror image's): what the index side keeps."""
-        return self(image), self(image.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+        return LocalFeatures(points, descriptors.astype(np.uint8), grey.width, grey.height)
 
 
 def inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureRules = LocalFeatureRules()) -> int:
@@ -74,7 +89,9 @@ def inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureR
     fewer than four matches survive the ratio test)."""
     if len(query) < 2 or len(reference) < 2:
         return 0
-    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query.descriptors, reference.descriptors, k=2)
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(
+        query.descriptors.astype(np.float32), reference.descriptors.astype(np.float32), k=2
+    )
     good: dict[int, cv2.DMatch] = {}  # one match per reference point: many onto one is no evidence
     for best, second in (p for p in pairs if len(p) == 2):
         if best.distance < rules.ratio * second.distance and (
@@ -103,8 +120,10 @@ def _spread(points: np.ndarray, area: float) -> float:
     return cv2.contourArea(cv2.convexHull(points.reshape(-1, 1, 2))) / area
 
 
-def best_inliers(
-    query: LocalFeatures, reference: tuple[LocalFeatures, LocalFeatures], rules: LocalFeatureRules = LocalFeatureRules()
-) -> int:
-    """Inliers against a benchmark image or its mirror image, whichever the query copies."""
-    return max(inliers(query, side, rules) for side in reference)
+def best_inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureRules = LocalFeatureRules()) -> int:
+    """Inliers of the query, or of its mirror image, against the reference: whichever copies it. The
+    mirror is tried only when the query itself is no copy."""
+    found = inliers(query, reference, rules)
+    if found >= rules.min_inliers:
+        return found
+    return max(found, inliers(query.mirrored(), reference, rules))

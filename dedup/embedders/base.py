@@ -23,6 +23,9 @@ class Embedder(ABC):
     dim: int  # bits for binary codes, floats otherwise
     # Used when an index carries no calibrated threshold (`curate index calibrate --write` sets one).
     default_threshold: ClassVar[float]
+    # A permissive score that proposes candidates for geometric verification; None: no default, the
+    # index's calibration sets one (`curate index calibrate --write`).
+    default_candidate_threshold: ClassVar[float | None] = None
 
     @abstractmethod
     def embed(self, images: Sequence[Image.Image]) -> np.ndarray:
