@@ -71,6 +71,7 @@ article { border: 1px solid #ccc; border-radius: 4px; padding: 8px 16px; margin:
 article .url { font-size: 100%; word-break: break-all; } .text { white-space: pre-wrap; }
 figure { margin: 8px 0; } figure img { max-width: 256px; max-height: 256px; display: block; }
 .pairs { display: flex; flex-wrap: wrap; gap: 16px; } .pairs figure { width: 256px; }
+figure.match img { display: inline-block; max-width: 124px; margin-right: 4px; }
 .frames { display: flex; flex-wrap: wrap; gap: 4px; } .broken { color: #a00; }
 """
 # Defence in depth: even if some text escaped escaping, the browser runs no script and fetches nothing.
@@ -297,7 +298,37 @@ def contamination_section(manifest: pa.Table, stats: dict[str, Any]) -> str:
     )
     headers = ["benchmark", "training images dropped", "training clips dropped", "benchmark items matched"]
     chart = bar_chart(bars, "training images and clips dropped, per benchmark", label_width=160)
-    return f'<section id="contamination"><h2>Contamination</h2>{table_html(headers, rows)}{chart}{note}</section>'
+    pairs = match_pairs(stats)
+    return (
+        f'<section id="contamination"><h2>Contamination</h2>{table_html(headers, rows)}{chart}{pairs}{note}</section>'
+    )
+
+
+def match_pairs(stats: dict[str, Any]) -> str:
+    """Each contaminated image or clip beside its benchmark match, with the scores that decided it."""
+    records = stats.get("contaminated") or []
+    if not records:
+        return ""
+    figures = []
+    for record in records:
+        decided = f"score {record['score']:.3f}"
+        if record.get("inliers") is not None:
+            decided += f", {record['inliers']} inliers"
+        thumbnails = "".join(
+            f'<img alt="{escape(alt)}" src="data:image/jpeg;base64,{record[key]}">'
+            for key, alt in (("thumbnail", record["item"]), ("benchmark_thumbnail", record["match"]))
+            if record.get(key)
+        )
+        figures.append(
+            f'<figure class="match">{thumbnails}<figcaption>{escape(record["item"])} &rarr; '
+            f'{escape(record["match"])}<span class="meta">{escape(decided)} ({escape(record["decided_by"])})'
+            "</span></figcaption></figure>"
+        )
+    total = stats.get("contaminated_total", len(records))
+    shown = f"{len(records):,} of {total:,}" if total > len(records) else f"{total:,}"
+    return (
+        f'<h3>Dropped copies ({shown}): training image, benchmark match</h3><div class="pairs">{"".join(figures)}</div>'
+    )
 
 
 def gallery_section(by_key: pa.Table, reader: SampleReader, samples: int) -> str:

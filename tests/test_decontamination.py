@@ -145,15 +145,22 @@ def test_exact_copies_only_keeps_the_reencoded_logo_apart(site, index_dir):
     run_stage(site, index_dir, RepetitionRules(max_uses_per_image=10, near=False), check_documents, check_results)
 
 
-def test_an_explicit_threshold_overrides_the_index(site, index_dir):
-    def check_documents(kept):
-        pass
-
+@pytest.mark.parametrize(
+    ("candidate_threshold", "contaminated"),
+    [
+        (1.0, {"nlvr2.png"}),  # both stages at 1.0: only the byte-identical NLVR2 image
+        (
+            None,
+            {"nlvr2.png", "copy.jpg"},
+        ),  # the re-encoded GQA image is still verified from the index's candidate threshold
+    ],
+)
+def test_explicit_thresholds_override_the_index(site, index_dir, candidate_threshold, contaminated):
     def check_results(results):
-        # at 1.0 only the byte-identical NLVR2 image is contaminated
-        assert {r.url.rsplit("/", 1)[-1] for r in results if r.status == "contaminated"} == {"nlvr2.png"}
+        assert {r.url.rsplit("/", 1)[-1] for r in results if r.status == "contaminated"} == contaminated
 
-    stage = ImageStage(decontamination=DecontaminationConfig(index_dir, threshold=1.0))
+    config = DecontaminationConfig(index_dir, threshold=1.0, candidate_threshold=candidate_threshold)
+    stage = ImageStage(decontamination=config)
     pipeline = beam.Pipeline(runner=FnApiRunner())
     out = pipeline | beam.Create(documents(site.url)[:1]) | FetchDocumentImages(FETCH, stage)
     assert_that(out["results"], check_results)
@@ -167,15 +174,18 @@ def test_index_commands_build_describe_and_feed_the_m3w_job(testdata, tmp_path, 
     assert "gqa_images" in capsys.readouterr().out
     assert main(["index", "info", str(index)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["rows"] == 9 * 16 and info["benchmarks"]["gqa_images"]["indexed"] == 9
+    assert info["rows"] == 9 * 330 and info["benchmarks"]["gqa_images"]["indexed"] == 9  # the "regional" views
     distractors = ["--distractors", str(testdata / "images" / "darknet"), "--distractors", str(testdata / "images" / "coco_cc3m_clipcap")]  # fmt: skip
     assert main(["index", "calibrate", str(index), *distractors, "--write"]) == 0
     printed = capsys.readouterr().out
     assert "| augmentation" in printed and "saved in" in printed
     assert main(["index", "info", str(index)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["threshold"] == info["threshold_in_use"] == info["calibration"]["threshold"]
-    assert 0.6 < info["threshold"] < 1.0
+    two_stage = info["calibration"]["two_stage"]
+    assert info["threshold"] == info["threshold_in_use"] == two_stage["threshold"]
+    assert info["candidate_threshold"] == info["candidate_threshold_in_use"] == two_stage["candidate_threshold"]
+    assert info["min_inliers"] == info["min_inliers_in_use"] == two_stage["min_inliers"] >= 8
+    assert 0.6 < info["candidate_threshold"] <= info["threshold"] <= 1.0
     # decontamination needs the pixels
     assert main(["m3w", "--input", str(tmp_path / "none.warc"), "--output", str(tmp_path / "o"), "--dedup_index", str(index)]) == 2  # fmt: skip
     assert main(["m3w", "--input", str(index / "index.json"), "--input_format", "html", "--output", str(tmp_path / "o"),

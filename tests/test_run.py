@@ -4,7 +4,9 @@ real index of the benchmark images; then verify, inspect, a rerun, and plain web
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 from importlib.metadata import version
 from pathlib import Path
@@ -13,7 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
+from bs4 import BeautifulSoup
 from http_helpers import ImageMirror
+from PIL import Image
 
 from pipelines.cli import main
 from pipelines.run.command import print_run_summary
@@ -277,3 +281,23 @@ def test_a_run_of_other_datasets_refuses_to_touch_an_earlier_runs_shards_unless_
     assert not list((folder / "m3w").glob("shard-*.tar"))  # replaced, as asked
     capsys.readouterr()
     assert main(["verify", str(folder)]) == 0
+
+
+def test_stats_and_the_report_show_each_dropped_copy_beside_its_benchmark_match(curated, tmp_path):
+    output, _ = curated
+    stats = json.loads((output / "stats.json").read_text())
+    records = stats["contaminated"]
+    dropped = sum(c["training_images"] + c.get("training_clips", 0) for c in stats["contamination"].values())
+    assert len(records) == stats["contaminated_total"] == dropped >= 1
+    for record in records:
+        assert record["item"].startswith(("http://", "https://")) and record["match"].startswith("allennlp/")
+        assert record["decided_by"] in ("score", "verified") and 0 < record["score"] <= 1
+        assert (record["inliers"] is not None) == (record["decided_by"] == "verified")
+        for key in ("thumbnail", "benchmark_thumbnail"):
+            with Image.open(io.BytesIO(base64.b64decode(record[key]))) as thumbnail:
+                assert thumbnail.format == "JPEG" and max(thumbnail.size) <= 96
+    report = tmp_path / "report.html"
+    assert main(["report", str(output), "--output", str(report)]) == 0
+    figures = BeautifulSoup(report.read_text(), "html.parser").select("#contamination figure.match")
+    assert len(figures) == len(records)
+    assert all(len(figure.find_all("img")) == 2 for figure in figures)

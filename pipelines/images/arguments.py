@@ -75,8 +75,19 @@ def add_dedup_arguments(parser: argparse.ArgumentParser, max_uses_per_image: int
     group.add_argument(
         "--dedup_threshold",
         type=fraction,
-        help="match score in [0, 1] at or above which an image is contaminated "
+        help="match score in [0, 1] at or above which an image is a copy without verification "
         "(default: the index's calibrated threshold, else its embedder's default)",
+    )
+    group.add_argument(
+        "--dedup_candidate_threshold",
+        type=fraction,
+        help="match score in [0, 1] at or above which an image is verified with local features (SIFT + RANSAC) "
+        "against its candidates (default: as for --dedup_threshold)",
+    )
+    group.add_argument(
+        "--dedup_min_inliers",
+        type=positive_int,
+        help="RANSAC inliers that make a verified copy (default: the index's calibrated count, else 12)",
     )
     if max_uses_per_image is None:
         return
@@ -105,10 +116,17 @@ def image_stage_from_args(args: argparse.Namespace) -> ImageStage:
 def decontamination_from_args(args: argparse.Namespace) -> DecontaminationConfig | None:
     if not args.dedup_index:
         return None
-    if args.dedup_threshold is not None and not 0.0 < args.dedup_threshold <= 1.0:
-        raise ValueError(f"--dedup_threshold must be in (0, 1]; got {args.dedup_threshold}")
+    for flag in ("dedup_threshold", "dedup_candidate_threshold"):
+        value = getattr(args, flag)
+        if value is not None and not 0.0 < value <= 1.0:
+            raise ValueError(f"--{flag} must be in (0, 1]; got {value}")
     check_index(args.dedup_index)
-    return DecontaminationConfig(index=args.dedup_index, threshold=args.dedup_threshold)
+    return DecontaminationConfig(
+        index=args.dedup_index,
+        threshold=args.dedup_threshold,
+        candidate_threshold=args.dedup_candidate_threshold,
+        min_inliers=args.dedup_min_inliers,
+    )
 
 
 def repetition_rules_from_args(args: argparse.Namespace) -> RepetitionRules:

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from apache_beam.io.filesystems import FileSystems
 
 from dedup.benchmarks.items import BenchmarkSource
 from dedup.benchmarks.registry import BENCHMARKS, load_benchmark, load_sources_file, parse_source
 from dedup.build import BENCHMARK_FRAMES, build_index, file_sha256
-from dedup.calibration import calibrate, index_images
+from dedup.calibration import CANDIDATE_SHARE, calibrate, index_images
 from dedup.embedders import EMBEDDERS, embedder_from_spec
 from dedup.embedders.perceptual import HASHES
 from dedup.index import INDEX_TYPES
+from dedup.natural_pairs import NaturalPairs, natural_pairs
 from dedup.views import VIEW_SETS
 from pipelines.argument_types import fraction, positive_float, positive_int
 from pipelines.decontamination import load_index
@@ -56,8 +57,9 @@ def _add_build(actions) -> None:
     build.add_argument(
         "--views",
         choices=sorted(VIEW_SETS),
-        default="crops",
-        help="views of each benchmark image to index; 'crops' adds flips and centre/corner crops (default: %(default)s)",
+        default="regional",
+        help="views of each benchmark image to index: 'crops' adds flips and centre/corner crops, 'regional' a grid "
+        "of crops keeping 50-90%% of each side, which proposes strong crops for verification (default: %(default)s)",
     )
     build.add_argument("--index_type", choices=INDEX_TYPES, default="auto", help="default: %(default)s (by size)")
     build.add_argument("--video_fps", type=positive_float, default=BENCHMARK_FRAMES.fps, help="default: %(default)s")
@@ -91,6 +93,18 @@ def _add_calibrate(actions) -> None:
         "--sample", type=positive_int, default=500, help="benchmark items to copy (default: %(default)s)"
     )
     calibrate.add_argument("--target_precision", type=fraction, default=0.99, help="default: %(default)s")
+    calibrate.add_argument(
+        "--candidate_share",
+        type=fraction,
+        default=CANDIDATE_SHARE,
+        help="share of distractor queries to propose for verification: the candidate threshold (default: %(default)s)",
+    )
+    calibrate.add_argument(
+        "--natural_videos",
+        action="append",
+        default=[],
+        help="folder of real videos: consecutive 1-FPS frames are natural copies, reported per video; repeatable",
+    )
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.add_argument(
         "--write", action="store_true", help="save the recommended threshold in the index (used by --dedup_index)"
@@ -136,7 +150,10 @@ def _run_info(args: argparse.Namespace, beam_args: list[str]) -> int:
     refuse_beam_flags(beam_args)
     index = load_index(args.index)
     info = index.info()
-    print(json.dumps({**info, "threshold_in_use": index.threshold}, indent=2, sort_keys=True))
+    in_use = {"threshold_in_use": index.threshold}
+    if index.features is not None:
+        in_use.update(candidate_threshold_in_use=index.candidate_threshold, min_inliers_in_use=index.min_inliers)
+    print(json.dumps({**info, **in_use}, indent=2, sort_keys=True))
     return 0
 
 
@@ -153,16 +170,43 @@ def _run_calibrate(args: argparse.Namespace, beam_args: list[str]) -> int:
         distractors,
         target_precision=args.target_precision,
         seed=args.seed,
+        candidate_share=args.candidate_share,
     )
     print(f"curate index calibrate: {args.index}, {time.monotonic() - started:.1f} s")
     if in_index:
         print(f"  {in_index} distractor file(s) skipped: byte-identical to an indexed benchmark image")
     print(result.format_table())
+    natural = _natural_pairs(index, result, args.natural_videos)
     if args.write and result.threshold is not None:
-        index.meta.update(threshold=result.threshold, calibration=result.to_dict())
+        saved = asdict(result.two_stage) if result.two_stage else {"threshold": result.threshold}
+        index.meta.update(saved, calibration={**result.to_dict(), "natural_pairs": [r.to_dict() for r in natural]})
         index.save(args.index, open_file=FileSystems.create)
-        print(f"threshold {result.threshold:.4f} saved in {args.index}")
+        print(f"saved in {args.index}: " + ", ".join(f"{key} {value:g}" for key, value in saved.items()))
     return 0 if result.threshold is not None else 1
+
+
+def _natural_pairs(index, result, folders: list[str]) -> list[NaturalPairs]:
+    if not folders:
+        return []
+    videos = [item.path for folder in folders for item in load_benchmark(BenchmarkSource("folder", media=folder, label="v"))
+              if item.media == "video"]  # fmt: skip
+    if not videos:
+        raise ValueError(f"no video in {', '.join(folders)}")
+    if result.two_stage is None:
+        raise ValueError(
+            "natural pairs need an index with local features (built by this version of `curate index build`)"
+        )
+    found = natural_pairs(videos, index, result.threshold, result.two_stage)
+    print("\nnatural pairs: frame t+1 of each video searched among the frames before it")
+    print("\n| video | pairs | found, stage one | found, two stages |")
+    print("|:--|--:|--:|--:|")
+    for row in [
+        *found,
+        NaturalPairs("all", *(sum(getattr(r, f) for r in found) for f in ("pairs", "stage_one", "two_stage"))),
+    ]:
+        print(f"| {row.source} | {row.pairs} | {row.stage_one} ({row.stage_one / max(row.pairs, 1):.2f}) | "
+              f"{row.two_stage} ({row.two_stage / max(row.pairs, 1):.2f}) |")  # fmt: skip
+    return found
 
 
 def _distractor_paths(index, folders: list[str]) -> tuple[list[str], int]:

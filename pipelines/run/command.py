@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from dataclasses import replace
+
+from apache_beam.io.filesystems import FileSystems
 
 from dedup.corpus import RepetitionRules
 from pipelines import job, progress
 from pipelines.argument_types import non_negative_int, positive_float, positive_int
+from pipelines.decontamination import CONTAMINATION_DIR, read_match_records
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
@@ -141,18 +145,34 @@ def run_all(config: RunConfig, beam_args: list[str], progress_every: float = DEF
     provenance = Provenance(config, beam_args, patterns)
     check_earlier_output(config.output, config.datasets, config.overwrite)
     run_id = new_run_id()
+    matches = FileSystems.join(config.output, CONTAMINATION_DIR, run_id)
+    config = with_match_reports(config, matches)
     pipeline = new_pipeline(beam_args)
     rejects = pipeline | "Curate" >> CurateAll(config, run_id)
     job.write_rejects(rejects, config.output, "run")
     with progress.watching(describe_progress, progress_every):
         job_counters = job.run(pipeline)
     stats = job.stats_from_counters(job_counters)
+    if config.images.decontamination is not None:
+        stats["contaminated"], stats["contaminated_total"] = read_match_records(matches)
     manifest = run_manifest(config.output, run_id)
     stats["sizes"] = manifest_sizes(manifest)
     stats["provenance"] = {"run_id": run_id, **provenance.record()}
     job.write_stats(config.output, stats)
     switch_over(config.output, manifest, SHARD_DIRS if config.overwrite else config.datasets)
     return stats
+
+
+def with_match_reports(config: RunConfig, prefix: str) -> RunConfig:
+    """The config with decontamination writing each match under `prefix` (for stats.json)."""
+    found = config.images.decontamination
+    if found is None:
+        return config
+    reporting = replace(found, matches_prefix=prefix)
+    videos = config.videos
+    if videos is not None and videos.decontamination is not None:
+        videos = replace(videos, decontamination=replace(videos.decontamination, matches_prefix=prefix))
+    return replace(config, images=replace(config.images, decontamination=reporting), videos=videos)
 
 
 def describe_progress(totals: Counter[str], seconds: float) -> str:
