@@ -7,7 +7,9 @@ geometric verification with local features (SIFT, ratio test, RANSAC homography)
 every edited copy against its own benchmark image, and of every distractor against every benchmark
 image, and what a verification costs; (e) natural pairs that no edit made: each 1-FPS frame of the
 real videos in ../shared/testdata/video searched among the frames before it (same scene, moving
-camera or subject), by the hash search alone and by verification against the frame before it.
+camera or subject), by the hash search alone and by the two-stage decision; (f) the throughput of the
+whole stage (decode, hash, search, verify the candidates) at set candidate rates, beside the hash
+stage alone and imagehash.phash.
 
 (a) Real data: the allennlp benchmark images in ../shared/testdata/images are indexed; each is
 searched as it is and through every augmentation of dedup/augment.py, and so are the images of the
@@ -25,12 +27,10 @@ from __future__ import annotations
 
 import argparse
 import io
-import itertools
 import math
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
@@ -44,12 +44,13 @@ from dedup.augment import AUGMENTATIONS, augment
 from dedup.benchmarks.items import BenchmarkSource
 from dedup.benchmarks.paths import IMAGE_EXTENSIONS
 from dedup.build import build_index
-from dedup.calibration import Calibration, calibrate, index_images
+from dedup.calibration import AugmentationResult, Calibration, calibrate, index_images
 from dedup.embedders import Embedder, PerceptualHashEmbedder
 from dedup.embedders.torch_models import RANDOM_WEIGHTS, OpenClipEmbedder, TorchScriptEmbedder
 from dedup.local_features import LocalFeatureExtractor, LocalFeatureRules, best_inliers
-from dedup.video_frames import FrameExtractionError, sample_frames
-from pipelines.decontamination import match_jpegs
+from dedup.natural_pairs import NaturalPairs, natural_pairs
+from dedup.verification import CopyDetector
+from pipelines.decontamination import decode_jpegs, match_jpegs
 from pipelines.images.processing import RESIZE_MODES, ImageRejected, ImageRules, process_image
 
 BENCHMARK_FOLDER = "allennlp_benchmarks"
@@ -63,6 +64,8 @@ RECALL_GROUPS: dict[str, tuple[str, ...]] = {
     "combined": ("combined",),
 }
 CODE_BITS, VECTOR_DIM = 256, 512
+STREAM, BATCH = 400, 50  # (f): images per pass (--quick: 100), and per call as the Beam stage batches them
+CANDIDATE_SHARES = (0.01, 0.05, 0.1, 0.2)
 HNSW_M, HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH = 16, 40, 128
 
 
@@ -95,14 +98,15 @@ def candidates(args: argparse.Namespace) -> list[Candidate | str]:
     family = "perceptual-hash family (256 bit)"
     if args.quick:
         return [
-            Candidate(family, PerceptualHashEmbedder, "crops", "the default", QUICK_SAMPLE),
+            Candidate(family, PerceptualHashEmbedder, "regional", "the default", QUICK_SAMPLE),
             Candidate("imagehash.phash, 64 bit", ImagehashPHash, "full", "baseline: the usual choice", QUICK_SAMPLE),
             "the other embedders: skipped in --quick",
         ]
     found: list[Candidate | str] = [
         Candidate(family, PerceptualHashEmbedder, "full"),
-        Candidate(family, PerceptualHashEmbedder, "crops", "the default"),
+        Candidate(family, PerceptualHashEmbedder, "crops"),
         Candidate(family, PerceptualHashEmbedder, "dense"),
+        Candidate(family, PerceptualHashEmbedder, "regional", "the default"),
         Candidate("pHash, 64 bit, ours", lambda: PerceptualHashEmbedder(hashes=("phash",)), "full"),
         Candidate("imagehash.phash, 64 bit", ImagehashPHash, "full", "baseline: the usual choice"),
     ]
@@ -145,8 +149,8 @@ def embedding_rate(embedder: Embedder, images: list[Image.Image], rounds: int, b
     return per_core_rate(embedder.embed, batches, rounds) * len(images) / len(batches)
 
 
-def recall_of(calibration: Calibration, names: Sequence[str]) -> float:
-    results = {result.augmentation: result for result in calibration.augmentations}
+def recall_of(results: Sequence[AugmentationResult], names: Sequence[str]) -> float:
+    results = {result.augmentation: result for result in results}
     hits = sum(results[name].recall * results[name].positives for name in names)
     return hits / sum(results[name].positives for name in names)
 
@@ -177,7 +181,8 @@ def part_a(args: argparse.Namespace) -> None:
         if isinstance(candidate, str):
             print_row([candidate, *([""] * (len(columns) - 1))])
         else:
-            print_row(measure(candidate, source, distractors, real, args))
+            for row in measure(candidate, source, distractors, real, args):
+                print_row(row)
 
 
 def measure(
@@ -194,13 +199,31 @@ def measure(
         positives = index_images(index, limit=candidate.sample, seed=args.seed)
         chosen = np.random.default_rng(args.seed).choice(len(distractors), candidate.sample, replace=False)
         negatives = [distractors[i] for i in sorted(chosen)]
-    result = calibrate(index, positives, negatives, target_precision=args.precision, seed=args.seed)
+    verify = candidate.views == "regional"  # the default's two stages; the others are stage one alone
+    result = calibrate(index, positives, negatives, target_precision=args.precision, seed=args.seed, verify=verify)
+    if candidate.note == "the default":
+        args.default = (index, result)  # parts e and f use the default's index and thresholds
     if candidate.sample:
         rate = embedding_rate(embedder, real[: 2 * candidate.sample], rounds=1)
     else:
         rate = embedding_rate(embedder, real, args.rounds)
-    cells = [candidate.name, candidate.views, str(index.index.ntotal), *measured(result)]
-    return [*cells, f"{rate:.1f}", candidate.note]
+    rows = [
+        [candidate.name, candidate.views, str(index.index.ntotal), *measured(result), f"{rate:.1f}", candidate.note]
+    ]
+    if result.two_stage is not None and candidate.views == "regional":
+        stages = result.two_stage
+        rows.append(
+            [
+                f"{candidate.name} + SIFT/RANSAC verification",
+                candidate.views,
+                str(index.index.ntotal),
+                *verified_cells(result),
+                "see (f)",
+                f"two stages: a copy at >= {stages.threshold:.4f}, verified from {stages.candidate_threshold:.4f} "
+                f"with >= {stages.min_inliers} inliers",
+            ]
+        )
+    return rows
 
 
 def print_row(cells: Sequence[str]) -> None:
@@ -212,8 +235,14 @@ def measured(result: Calibration) -> list[str]:
     point = result.recommended
     if point is None:
         return ["none", f"no threshold reaches {result.target_precision:g}", "", *([""] * len(RECALL_GROUPS))]
-    groups = [f"{recall_of(result, names):.3f}" for names in RECALL_GROUPS.values()]
+    groups = [f"{recall_of(result.augmentations, names):.3f}" for names in RECALL_GROUPS.values()]
     return [f"{point.threshold:.4f}", f"{point.recall:.3f}", str(point.false_positives), *groups]
+
+
+def verified_cells(result: Calibration) -> list[str]:
+    point = result.verified_point
+    groups = [f"{recall_of(result.verified_augmentations, names):.3f}" for names in RECALL_GROUPS.values()]
+    return [f"{result.two_stage.candidate_threshold:.4f}", f"{point.recall:.3f}", str(point.false_positives), *groups]
 
 
 @dataclass(frozen=True)
@@ -396,7 +425,7 @@ def part_d(args: argparse.Namespace) -> None:
     others = [path for path in image_paths(images) if BENCHMARK_FOLDER not in path.parts]
     distractors = [load(path) for path in every(others, args, 6)]
     started = time.process_time()
-    references = [extract.with_mirror(image) for image in benchmark]
+    references = [extract(image) for image in benchmark]
     index_side = (time.process_time() - started) / len(benchmark)
     started, worst = time.process_time(), 0
     for image in distractors:
@@ -406,10 +435,10 @@ def part_d(args: argparse.Namespace) -> None:
     print("\n## (d) geometric verification with local features (SIFT, ratio test, RANSAC homography)\n")
     print(
         f"Each of the {len(benchmark)} benchmark images edited {len(AUGMENTATIONS)} ways and verified against its "
-        f"own image (and its mirror image); each of the {len(distractors)} distractors verified against every "
+        f"own image (the query also mirrored); each of the {len(distractors)} distractors verified against every "
         f"benchmark image ({len(distractors) * len(benchmark)} pairs, the worst case of a permissive first stage). "
         f"A copy: >= {rules.min_inliers} inliers. One core: {index_side * 1000:.0f} ms to extract a benchmark "
-        f"image's features and its mirror's (kept in the index), {per_query * 1000:.0f} ms per distractor for its "
+        f"image's features (kept in the index), {per_query * 1000:.0f} ms per distractor for its "
         f"features and {len(benchmark)} verifications.\n"
     )
     print("| edit | recall at >= min inliers | inliers, 10th percentile | median |")
@@ -428,48 +457,90 @@ def part_d(args: argparse.Namespace) -> None:
 
 def part_e(args: argparse.Namespace) -> None:
     videos = sorted(path for path in (args.testdata / "video").rglob("*") if path.suffix in (".mp4", ".avi"))
-    videos = every(videos, args, 5)
-    extract, rules = LocalFeatureExtractor(), LocalFeatureRules()
+    index, calibration = args.default
+    stages = calibration.two_stage
+    found = natural_pairs([str(path) for path in every(videos, args, 5)], index, calibration.threshold, stages)
     print("\n## (e) natural pairs: consecutive 1-FPS frames of real videos\n")
     print(
-        "Frame t+1 searched in an index of every video's frames but the last (default hash family, crop views, "
-        "its threshold): found when the best match at or over the threshold is a frame of the same video. "
-        f"Verified: >= {rules.min_inliers} inliers against frame t.\n"
+        "Frame t+1 of each video searched in an index of every video's frames but the last, built as the default is "
+        f"(regional views, local features): found when the decision is a copy of a frame of the same video. Stage one "
+        f"alone: score >= {calibration.threshold:.4f}, its calibrated threshold in (a); two stages: the default's "
+        f"calibrated decision in (a) (a copy at >= {stages.threshold:.4f}, verified from "
+        f"{stages.candidate_threshold:.4f} with >= {stages.min_inliers} inliers).\n"
     )
-    print("| video | pairs | found by the hash search | verified against frame t |")
+    print("| video | pairs | found, stage one alone | found, two stages |")
     print("| :-- | --: | --: | --: |")
-    clips: dict[str, list[Image.Image]] = {}
-    for video in videos:
-        try:
-            frames = [load(io.BytesIO(jpeg)) for jpeg in sample_frames(str(video)).jpegs]
-        except FrameExtractionError:
-            continue
-        if len(frames) >= 2:
-            clips[video.stem] = frames
-    with tempfile.TemporaryDirectory() as folder:
-        for name, frames in clips.items():
-            for number, frame in enumerate(frames[:-1]):
-                frame.save(Path(folder) / f"{name}-{number:03d}.jpg", quality=95)
-        index, _ = build_index(
-            [BenchmarkSource("folder", media=folder, label="frames")], PerceptualHashEmbedder(), workers=1
+    total = NaturalPairs("all", *(sum(getattr(r, name) for r in found) for name in ("pairs", "stage_one", "two_stage")))
+    for row in [*found, total]:
+        print(
+            f"| {row.source} | {row.pairs} | {row.stage_one} ({row.stage_one / row.pairs:.2f}) "
+            f"| {row.two_stage} ({row.two_stage / row.pairs:.2f}) |"
         )
-    matches = iter(index.match_images([frame for frames in clips.values() for frame in frames[1:]]))
-    totals = [0, 0, 0]
-    for name, frames in clips.items():
-        pairs = len(frames) - 1
-        found = sum(
-            m is not None and m.score >= index.threshold and m.item_id.startswith(f"{name}-")
-            for m in itertools.islice(matches, pairs)
-        )
-        features = [extract(frame) for frame in frames]
-        verified = sum(
-            best_inliers(following, (frame,), rules) >= rules.min_inliers
-            for frame, following in itertools.pairwise(features)
-        )
-        print(f"| {name} | {pairs} | {found} ({found / pairs:.2f}) | {verified} ({verified / pairs:.2f}) |")
-        totals = [totals[0] + pairs, totals[1] + found, totals[2] + verified]
-    pairs, found, verified = totals
-    print(f"| all | {pairs} | {found} ({found / pairs:.2f}) | {verified} ({verified / pairs:.2f}) |")
+
+
+def part_f(args: argparse.Namespace) -> None:
+    """The whole stage on JPEG bytes (decode, hash, search, decide), one core, at set candidate rates."""
+    index, calibration = args.default
+    detector = CopyDetector(index, calibration.two_stage)
+    images = args.testdata / "images"
+    distractors = [load(path) for path in image_paths(images) if BENCHMARK_FOLDER not in path.parts]
+    benchmark = [load(path) for path in image_paths(images / BENCHMARK_FOLDER)]
+    rng = np.random.default_rng(args.seed)
+    edits = [augment(image, name, rng) for image in benchmark for name in ("crop50", "crop60", "text")]
+    clean = [
+        image
+        for image in distractors + [augment(d, "jpeg60", rng) for d in distractors]
+        if not _needs_verification(detector, image)
+    ]
+    verified = [image for image in edits if _needs_verification(detector, image)]
+    clean_jpegs, verified_jpegs = [jpeg_bytes(image) for image in clean], [jpeg_bytes(image) for image in verified]
+    phash_index = faiss.IndexBinaryFlat(64)
+    phash_index.add(ImagehashPHash().embed(benchmark))
+    print("\n## (f) throughput of the whole decontamination stage, one core\n")
+    print(
+        f"Each image is JPEG bytes (mean {np.mean([len(j) for j in clean_jpegs]) / 1000:.0f} KB, "
+        f"{np.mean([i.width * i.height for i in clean]) / 1e6:.2f} MP): decoded, hashed, searched among "
+        f"{index.index.ntotal:,} rows ({len(benchmark)} benchmark images, regional views) and decided. A stream of "
+        f"{STREAM} images mixes clean images (real distractors under the candidate threshold: "
+        f"{len(clean)} of them, cycled) with the given share of candidates (edited benchmark copies between the "
+        f"candidate threshold and the outright one, {len(verified)} of them, cycled), which are verified with SIFT + "
+        "RANSAC. Process CPU time, best of "
+        f"{args.rounds}; imagehash.phash: its 64-bit code searched among the benchmark images, no views.\n"
+    )
+    print("| stage | candidates verified | images/s/core |")
+    print("| :-- | --: | --: |")
+    stream = [clean_jpegs[i % len(clean_jpegs)] for i in range(STREAM // 4 if args.quick else STREAM)]
+    hash_only = CopyDetector(index, replace(calibration.two_stage, candidate_threshold=calibration.two_stage.threshold))
+
+    def phash_stage(jpegs: list[bytes]) -> None:
+        phash_index.search(ImagehashPHash().embed(decode_jpegs(jpegs)), 1)
+
+    rate = per_core_rate(phash_stage, batches(stream), args.rounds) * BATCH
+    print(f"| imagehash.phash, 64 bit, decode + hash + search | 0% | {rate:.0f} |")
+    rate = per_core_rate(lambda jpegs: hash_only.decide(decode_jpegs(jpegs)), batches(stream), args.rounds) * BATCH
+    print(f"| hash family, stage one alone | 0% | {rate:.0f} |")
+    for share in CANDIDATE_SHARES:
+        every_nth = round(1 / share)
+        mixed = [
+            verified_jpegs[i % len(verified_jpegs)] if i % every_nth == 0 else jpeg for i, jpeg in enumerate(stream)
+        ]
+        rate = per_core_rate(lambda jpegs: detector.decide(decode_jpegs(jpegs)), batches(mixed), args.rounds) * BATCH
+        print(f"| hash family + verification (two stages) | {1 / every_nth:.0%} | {rate:.0f} |")
+
+
+def _needs_verification(detector: CopyDetector, image: Image.Image) -> bool:
+    decision = detector.decide([image])[0]
+    return decision.inliers is not None
+
+
+def jpeg_bytes(image: Image.Image) -> bytes:
+    encoded = io.BytesIO()
+    image.save(encoded, "JPEG", quality=90)
+    return encoded.getvalue()
+
+
+def batches(jpegs: list[bytes]) -> list[list[bytes]]:
+    return [jpegs[start : start + BATCH] for start in range(0, len(jpegs), BATCH)]
 
 
 def main() -> None:
@@ -493,6 +564,7 @@ def main() -> None:
     part_c(args)
     part_d(args)
     part_e(args)
+    part_f(args)
 
 
 if __name__ == "__main__":

@@ -308,6 +308,7 @@ def calibrate(
     target_precision: float = 0.99,
     seed: int = 0,
     candidate_share: float = CANDIDATE_SHARE,
+    verify: bool = True,
 ) -> Calibration:
     unknown = sorted(set(augmentations) - set(AUGMENTATIONS))
     if unknown:
@@ -315,7 +316,7 @@ def calibrate(
     names = (ORIGINAL, *augmentations)
     sources: list[BenchmarkItem | str] = [*positives, *(str(path) for path in distractors)]
     skipped: list[str] = []
-    outcomes = _search_all(index, sources, names, seed, skipped)
+    outcomes = _search_all(index, sources, names, seed, skipped, verify and index.features is not None)
     for wanted, kind in ((True, "positives"), (False, "distractors")):
         if not (outcomes.positive == wanted).any():
             raise ValueError(f"calibration needs readable {kind}; skipped: {'; '.join(skipped[:3]) or 'none given'}")
@@ -347,16 +348,20 @@ def _recommend_two_stage(outcomes: Outcomes, target: float, candidate_share: flo
 
 
 def _search_all(
-    index: BenchmarkIndex, sources: list[BenchmarkItem | str], names: Sequence[str], seed: int, skipped: list[str]
+    index: BenchmarkIndex,
+    sources: list[BenchmarkItem | str],
+    names: Sequence[str],
+    seed: int,
+    skipped: list[str],
+    verify: bool,
 ) -> Outcomes:
     judge = _Judge(index)
-    verify = index.features is not None
     scores, positive, correct, augmentation, candidates = [], [], [], [], []
     detectors = threading.local()  # a SIFT extractor per thread
 
     def verified(query: Query, top_scores: np.ndarray, top_rows: np.ndarray) -> list[tuple[float, int, bool]]:
         if not hasattr(detectors, "detector"):
-            detectors.detector = CopyDetector(index)
+            detectors.detector = CopyDetector(index, Thresholds(1.0, CANDIDATE_FLOOR, MIN_INLIERS_FLOOR))
         found = detectors.detector.candidates(top_scores, top_rows, CANDIDATE_FLOOR)
         counts = detectors.detector.inliers(query[2], found) if found else []
         source = query[0]

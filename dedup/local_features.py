@@ -89,19 +89,10 @@ def inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureR
     fewer than four matches survive the ratio test)."""
     if len(query) < 2 or len(reference) < 2:
         return 0
-    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(
-        query.descriptors.astype(np.float32), reference.descriptors.astype(np.float32), k=2
-    )
-    good: dict[int, cv2.DMatch] = {}  # one match per reference point: many onto one is no evidence
-    for best, second in (p for p in pairs if len(p) == 2):
-        if best.distance < rules.ratio * second.distance and (
-            best.trainIdx not in good or best.distance < good[best.trainIdx].distance
-        ):
-            good[best.trainIdx] = best
-    if len(good) < MIN_MATCHES_FOR_A_FIT:
+    query_index, reference_index = ratio_test_matches(query.descriptors, reference.descriptors, rules.ratio)
+    if len(query_index) < MIN_MATCHES_FOR_A_FIT:
         return 0
-    source = query.points[[m.queryIdx for m in good.values()]]
-    target = reference.points[[m.trainIdx for m in good.values()]]
+    source, target = query.points[query_index], reference.points[reference_index]
     homography, mask = cv2.findHomography(source, target, cv2.RANSAC, rules.reprojection_px)
     if homography is None:
         return 0
@@ -114,6 +105,25 @@ def inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureR
     return int(kept.sum())
 
 
+def ratio_test_matches(query: np.ndarray, reference: np.ndarray, ratio: float) -> tuple[np.ndarray, np.ndarray]:
+    """(query rows, reference rows) of the matches whose nearest descriptor is clearly nearer than the
+    second nearest (Lowe), keeping one match per reference point, the closest: many onto one is no
+    evidence. Squared distances from one matrix product: far faster than OpenCV's brute-force matcher."""
+    q, r = query.astype(np.float32), reference.astype(np.float32)
+    squared = (q * q).sum(axis=1)[:, None] + (r * r).sum(axis=1)[None, :] - 2.0 * (q @ r.T)
+    nearest_two = np.argpartition(squared, 1, axis=1)[:, :2]
+    rows = np.arange(len(q))
+    first, second = squared[rows, nearest_two[:, 0]], squared[rows, nearest_two[:, 1]]
+    swap = first > second
+    nearest = np.where(swap, nearest_two[:, 1], nearest_two[:, 0])
+    best, runner_up = np.minimum(first, second), np.maximum(first, second)
+    passed = np.flatnonzero(best < ratio * ratio * runner_up)
+    order = passed[np.argsort(best[passed], kind="stable")]  # closest first: np.unique keeps the first
+    _, first_per_reference = np.unique(nearest[order], return_index=True)
+    kept = order[first_per_reference]
+    return kept, nearest[kept]
+
+
 def _spread(points: np.ndarray, area: float) -> float:
     if len(points) < 3:
         return 0.0
@@ -121,9 +131,6 @@ def _spread(points: np.ndarray, area: float) -> float:
 
 
 def best_inliers(query: LocalFeatures, reference: LocalFeatures, rules: LocalFeatureRules = LocalFeatureRules()) -> int:
-    """Inliers of the query, or of its mirror image, against the reference: whichever copies it. The
-    mirror is tried only when the query itself is no copy."""
-    found = inliers(query, reference, rules)
-    if found >= rules.min_inliers:
-        return found
-    return max(found, inliers(query.mirrored(), reference, rules))
+    """Inliers of the query, or of its mirror image, against the reference: whichever copies it (a
+    mirrored copy still fits a few matches directly, on symmetric structures, so both are tried)."""
+    return max(inliers(query, reference, rules), inliers(query.mirrored(), reference, rules))

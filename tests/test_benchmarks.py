@@ -39,7 +39,7 @@ def test_every_benchmark_starts_as_the_readme_runs_it(script):
 QUICK_TABLES = {  # script -> its tables
     "train_step.py": 2,
     "html_extraction.py": 1,
-    "copy_detection.py": 5,
+    "copy_detection.py": 6,
     "shard_writing.py": 1,
     "video_frames.py": 2,
     "image_processing.py": 2,
