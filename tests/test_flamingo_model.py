@@ -239,3 +239,33 @@ def test_the_vision_encoder_loads_local_open_clip_weights(tmp_path):
     assert larger.image_size == 320 and torch.equal(larger.tower.conv1.weight, reference.visual.conv1.weight)
     assert larger(torch.zeros(1, 3, 320, 320)).shape == (1, 100, 768)
     assert larger.mean == tuple(reference.visual.image_mean) and larger.std == tuple(reference.visual.image_std)
+
+
+def test_a_left_padded_prompt_decodes_as_it_would_alone(model):
+    input_ids, images, media_mask = batch(model)
+    open_gates(model, 2.0)
+    short, long = input_ids[1:, :5], input_ids[:1, :8]  # 5 and 8 tokens
+    pad = 0
+    padded = torch.cat([torch.cat([torch.full((1, 3), pad), short], dim=1), long])
+    attention_mask = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1], [1] * 8])
+    both_images, both_media = torch.cat([images[1:], images[:1]]), torch.cat([media_mask[1:], media_mask[:1]])
+    together = model(padded, images=both_images, media_mask=both_media, attention_mask=attention_mask).logits
+    alone = model(short, images=images[1:], media_mask=media_mask[1:]).logits
+    gap = (together[0, 3:] - alone[0]).abs().max().item()
+    assert gap < 1e-5, gap
+    generated = model.generate(padded, both_images, both_media, max_new_tokens=8, attention_mask=attention_mask)
+    by_itself = model.generate(short, images[1:], media_mask[1:], max_new_tokens=8)
+    assert generated[0, : by_itself.shape[1]].tolist() == by_itself[0].tolist()
+
+
+def test_rows_without_images_decode_the_same_whether_or_not_others_have_one(model):
+    input_ids, images, media_mask = batch(model)
+    open_gates(model, 2.0)
+    text = input_ids[:1, :2]  # no <image> token
+    with_image = input_ids[1:, :2]  # 5, <image>
+    no_media = torch.zeros(2, media_mask.shape[1], dtype=torch.bool)
+    only_text = model.generate(torch.cat([text, text]), images=images, media_mask=no_media, max_new_tokens=5)
+    mixed_media = torch.tensor([[False, False], [True, False]])
+    mixed = model.generate(torch.cat([text, with_image]), images=images, media_mask=mixed_media, max_new_tokens=5)
+    assert only_text.shape[0] == 2 and torch.equal(only_text[0], only_text[1])
+    assert mixed[0, : only_text.shape[1]].tolist() == only_text[0].tolist()

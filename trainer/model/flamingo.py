@@ -9,7 +9,7 @@ with `media_mask` [B, N] marking real media: padding media are never encoded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
@@ -103,6 +103,8 @@ class Flamingo(nn.Module):
             media_mask if media_mask is not None else torch.ones(batch, media, dtype=torch.bool, device=images.device)
         )
         chosen = images[valid]  # [M, T, C, H, W]
+        if chosen.shape[0] == 0:  # no real media in the batch: encode one padding medium for the shape only
+            return torch.zeros_like(self.encode_media(images[:1, :1])).expand(batch, media, -1, -1).contiguous()
         with torch.no_grad():  # the encoder is frozen: no graph, no activations kept
             patches = self.vision(chosen.flatten(0, 1).to(next(self.vision.parameters()).dtype))
         tokens = self.resampler(patches.view(chosen.shape[0], frames, *patches.shape[1:]).float())
@@ -157,11 +159,15 @@ class Flamingo(nn.Module):
         images: torch.Tensor | None = None,
         media_mask: torch.Tensor | None = None,
         max_new_tokens: int = 20,
-        sampling: Literal["greedy"] = "greedy",
+        attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Greedy decoding with the LM's KV cache and the visual tokens computed once; each sequence
-        stops at `<EOC>` (later positions are `<EOC>` too). Returns the new tokens [B, <= max_new_tokens]."""
-        out = self.forward(input_ids, images=images, media_mask=media_mask, use_cache=True)
+        stops at `<EOC>` (later positions are `<EOC>` too). Prompts of different lengths are
+        left-padded with `attention_mask` [B, L] (0 on padding), so every row decodes as it would alone.
+        Returns the new tokens [B, <= max_new_tokens]."""
+        out = self.forward(
+            input_ids, images=images, media_mask=media_mask, attention_mask=attention_mask, use_cache=True
+        )
         images_before = (input_ids == self.image_id).sum(dim=1)
         finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         generated = []
@@ -173,10 +179,13 @@ class Flamingo(nn.Module):
             finished |= token == self.eoc_id
             if bool(finished.all()):
                 break
+            if attention_mask is not None:
+                attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(token), 1)], dim=1)
             out = self.forward(
                 token.unsqueeze(1),
                 media_mask=media_mask,
                 visual=out.visual,
+                attention_mask=attention_mask,
                 past_key_values=out.past_key_values,
                 use_cache=True,
                 images_before=images_before,
