@@ -7,6 +7,7 @@ import math
 import pytest
 
 from trainer.evaluation.captioning import cider_d, coco_tokens
+from trainer.evaluation.classification import accuracy, roc_auc
 from trainer.evaluation.vqa_accuracy import mean_vqa_accuracy, normalize_answer, vqa_accuracy
 
 
@@ -53,3 +54,14 @@ def test_cider_d_of_hand_worked_captions():
     # The second caption shares only "a" (idf 0) with its reference: 0. Mean: 3.75.
     assert cider_d(["a dog runs", "a dog runs"], references) == pytest.approx(3.75)
     assert math.isclose(cider_d(["a dog runs"] * 2, [["a dog runs"]] * 2), 0.0)  # one image's n-grams everywhere: idf 0
+
+
+def test_roc_auc_and_accuracy_by_hand():
+    # positives score 0.9 and 0.4, negatives 0.5 and 0.1: of the 4 (positive, negative) pairs, 3 are
+    # ordered right -> 0.75
+    assert roc_auc([0.9, 0.4, 0.5, 0.1], [1, 1, 0, 0]) == pytest.approx(0.75)
+    assert roc_auc([0.5, 0.5], [1, 0]) == pytest.approx(0.5)  # a tie counts half
+    assert roc_auc([0.2, 0.8], [0, 1]) == 1.0
+    assert accuracy([1, 0, 1, 1], [1, 1, 1, 0]) == 0.5
+    with pytest.raises(ValueError, match="both classes"):
+        roc_auc([0.1, 0.2], [1, 1])
