@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from trainer.model.beam_search import beam_search
 from trainer.model.build import PRESETS, LanguageConfig, build_flamingo, preset_parameter_counts
 from trainer.model.flamingo import Flamingo
 
@@ -269,3 +270,26 @@ def test_rows_without_images_decode_the_same_whether_or_not_others_have_one(mode
     mixed = model.generate(torch.cat([text, with_image]), images=images, media_mask=mixed_media, max_new_tokens=5)
     assert only_text.shape[0] == 2 and torch.equal(only_text[0], only_text[1])
     assert mixed[0, : only_text.shape[1]].tolist() == only_text[0].tolist()
+
+
+def test_one_beam_is_greedy_decoding(model):
+    input_ids, images, media_mask = batch(model)
+    open_gates(model, 2.0)
+    greedy = model.generate(input_ids[:, :8], images, media_mask, max_new_tokens=6)
+    one_beam = beam_search(model, input_ids[:, :8], images, media_mask, beams=1, max_new_tokens=6)
+    assert one_beam[:, : greedy.shape[1]].tolist() == greedy.tolist()
+
+
+def test_batched_beam_search_equals_beam_search_per_prompt(model):
+    input_ids, images, media_mask = batch(model)
+    open_gates(model, 2.0)
+    short, long = input_ids[1:, :5], input_ids[:1, :8]
+    padded = torch.cat([torch.cat([torch.zeros(1, 3, dtype=torch.long), short], dim=1), long])
+    attention_mask = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1], [1] * 8])
+    both_images, both_media = torch.cat([images[1:], images[:1]]), torch.cat([media_mask[1:], media_mask[:1]])
+    together = beam_search(model, padded, both_images, both_media, attention_mask, beams=3, max_new_tokens=7)
+    for row, (prompt, image, media) in enumerate(
+        [(short, images[1:], media_mask[1:]), (long, images[:1], media_mask[:1])]
+    ):
+        alone = beam_search(model, prompt, image, media, beams=3, max_new_tokens=7)
+        assert together[row, : alone.shape[1]].tolist() == alone[0].tolist()

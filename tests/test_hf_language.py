@@ -322,3 +322,15 @@ def test_flamingo_reads_a_frozen_lm_in_its_dtype_not_float32_first(saved: dict[s
     lm = build_flamingo(config).lm
     assert {p.dtype for p in lm.parameters()} == {torch.bfloat16}
     assert lm.model.config.dtype == torch.bfloat16  # loaded so: a float32 model cast afterwards still says float32
+
+
+@torch.no_grad()
+def test_a_selected_cache_continues_the_selected_rows(family: Path) -> None:
+    lm = HuggingFaceLM(family).eval()
+    ids = _ids(2, 6, seed=5)
+    _, cache = lm(lm.embed(ids[:, :5]), use_cache=True)
+    swapped = lm.select_cache(cache, torch.tensor([1, 1]))  # beam search: both beams continue row 1
+    hidden, _ = lm(lm.embed(ids[1:, 5:].expand(2, 1)), past_key_values=swapped, use_cache=True)
+    expected = _logits(lm, ids[1:])[0, -1]
+    for row in range(2):
+        torch.testing.assert_close(lm.logits(hidden)[row, -1], expected, rtol=0, atol=ATOL)

@@ -216,6 +216,9 @@ class BuiltinDecoder(nn.Module):
             new_cache.append(layer_cache)
         return self.norm(hidden), new_cache if use_cache else None
 
+    def select_cache(self, cache: KVCache, rows: torch.Tensor) -> KVCache:
+        return [(keys[rows], values[rows]) for keys, values in cache]
+
     @staticmethod
     def _allowed_keys(
         attention_mask: torch.Tensor | None, batch: int, length: int, past_length: int, device: torch.device

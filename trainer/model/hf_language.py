@@ -158,6 +158,10 @@ class HuggingFaceLM(nn.Module):
             self._slot.current_hook = None
         return output.last_hidden_state, output.past_key_values
 
+    def select_cache(self, cache: Any, rows: torch.Tensor) -> Any:
+        cache.reorder_cache(rows)  # a transformers Cache reorders its layers in place
+        return cache
+
     def logits(self, hidden: torch.Tensor) -> torch.Tensor:
         logits = self.model.get_output_embeddings()(hidden)
         cap = getattr(self.model.config, "final_logit_softcapping", None)

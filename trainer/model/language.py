@@ -7,6 +7,7 @@ Hugging Face causal LM from a local path):
   where Flamingo's gated cross-attention goes in); returns the final hidden states, after the final
   norm, and the new cache;
 - `logits(hidden)`: the frozen output head over the original vocabulary;
+- `select_cache(cache, rows)`: the cache of the given batch rows, in that order (beam search);
 - `layers`: the decoder layers, listed explicitly, in order.
 
 The two special tokens Flamingo adds (`<image>`, `<EOC>`) live outside the LM, in `AddedTokens`:
@@ -41,6 +42,8 @@ class LanguageModel(Protocol):
     ) -> tuple[torch.Tensor, Any]: ...
 
     def logits(self, hidden: torch.Tensor) -> torch.Tensor: ...
+
+    def select_cache(self, cache: Any, rows: torch.Tensor) -> Any: ...
 
 
 class AddedTokens(nn.Module):
