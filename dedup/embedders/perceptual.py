@@ -33,7 +33,7 @@ MIN_CONTENT = 0.3  # a trim that would keep less than this share of a side is no
 class PerceptualHashEmbedder(Embedder):
     kind: ClassVar[str] = "phash"
     binary: ClassVar[bool] = True
-    # Without a calibration saved in the index (README.md's, "regional" views): a copy outright at 0.84
+    # Without a calibration saved in the index (benchmarks/copy_detection.py (a), "regional" views): outright at 0.84
     # (no false positive among the distractors), verified from 0.73 (about 1 in 6 distractors proposed).
     default_threshold: ClassVar[float] = 0.84
     default_candidate_threshold: ClassVar[float | None] = 0.73
