@@ -113,17 +113,7 @@ class Outcomes:
         )
 
     def verified_by_augmentation(self, thresholds: Thresholds, names: Sequence[str]) -> list[AugmentationResult]:
-        flagged, right = self.verified(thresholds)
-        results = []
-        for name in names:
-            mine = self.augmentation == name
-            positives = int((mine & self.positive).sum())
-            results.append(
-                AugmentationResult(
-                    name, positives, int((mine & right).sum()) / max(positives, 1), int((mine & flagged & ~right).sum())
-                )
-            )
-        return results
+        return self._per_augmentation(*self.verified(thresholds), names)
 
     @property
     def good(self) -> np.ndarray:
@@ -142,12 +132,17 @@ class Outcomes:
 
     def by_augmentation(self, threshold: float, names: Sequence[str]) -> list[AugmentationResult]:
         flagged = self.scores >= threshold
+        return self._per_augmentation(flagged, flagged & self.good, names)
+
+    def _per_augmentation(
+        self, flagged: np.ndarray, right: np.ndarray, names: Sequence[str]
+    ) -> list[AugmentationResult]:
+        """Recall and false positives per edit, given which queries were flagged and which rightly."""
         results = []
         for name in names:
             mine = self.augmentation == name
             positives = int((mine & self.positive).sum())
-            true_positives = int((mine & flagged & self.good).sum())
-            false_positives = int((mine & flagged & ~self.good).sum())
+            true_positives, false_positives = int((mine & right).sum()), int((mine & flagged & ~right).sum())
             results.append(AugmentationResult(name, positives, true_positives / max(positives, 1), false_positives))
         return results
 
