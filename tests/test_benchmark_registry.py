@@ -45,11 +45,6 @@ def write_lines(path, records):
     return path
 
 
-@pytest.fixture(scope="session")
-def allennlp(testdata):
-    return testdata / "annotations" / "allennlp_benchmarks", testdata / "images" / "allennlp_benchmarks"
-
-
 # --- real annotation files -------------------------------------------------------------------------
 
 
@@ -386,7 +381,7 @@ def test_label_names_the_reported_benchmark(allennlp):
 
 
 def test_registry_names():
-    video = {"msrvtt", "msvd", "vatex", "youcook2", "ivqa", "nextqa", "star"}
+    video = {"msrvtt", "msvd", "msrvtt_qa", "msvd_qa", "vatex", "youcook2", "ivqa", "nextqa", "star"}
     image = {"coco", "flickr30k", "vqav2", "okvqa", "textvqa", "vizwiz", "hatefulmemes", "visdial", "gqa", "nlvr2"}
     assert set(BENCHMARKS) == video | image | {"snli_ve", "vgqa", "folder"}
 

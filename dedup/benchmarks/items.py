@@ -26,7 +26,8 @@ class BenchmarkSource:
 
     `split` replaces the split a file-wide format takes from its file name; for formats whose entries
     each name their split (Karpathy JSON, TextVQA, VizWiz, NLVR2, MSR-VTT JSON, YouCook2) it keeps only
-    the entries of that split.
+    the entries of that split. `answers` matters only to the example readers of VQAv2 and OK-VQA, whose human
+    answers lie in a file of their own beside the questions file.
     """
 
     name: str  # registry key ("coco", "vqav2", ..., "folder")
@@ -34,6 +35,7 @@ class BenchmarkSource:
     annotations: str | None = None  # the native annotation file (None only for "folder")
     split: str | None = None  # override when the file does not say
     label: str | None = None  # the benchmark name to report (required for "folder")
+    answers: str | None = None  # VQAv2/OK-VQA: the annotations file with the human answers (evaluation only)
 
     @property
     def benchmark(self) -> str:

@@ -37,6 +37,8 @@ class VideoFinder:
         for path in videos:
             self._by_stem.setdefault(path.stem, path)
 
-    def path(self, video_id: str) -> str:
-        """The video's file, or `{media}/{id}.mp4` when there is none (the index builder counts it missing)."""
-        return str(self._by_stem.get(video_id, self._media / f"{video_id}.mp4"))
+    def path(self, video_id: str, *other_names: str) -> str:
+        """The file of the first name (stem) found, or `{media}/{video_id}.mp4` when there is none (the index
+        builder counts it missing)."""
+        found = (self._by_stem.get(name) for name in (video_id, *other_names))
+        return str(next((path for path in found if path is not None), self._media / f"{video_id}.mp4"))

@@ -61,14 +61,21 @@ def read_lines(path: str) -> Iterator[str]:
 
 def read_csv(path: str, column: str) -> Iterator[str]:
     """The values of one column of a CSV file with a header row, delimited by ";", a tab or ","."""
+    return (row[column] for row in read_csv_rows(path, (column,)))
+
+
+def read_csv_rows(path: str, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
+    """The rows of a CSV file with a header row (delimited by ";", a tab or ","), each holding `columns`, non-empty."""
     text = read_text(path)
     header = text.partition("\n")[0]
     rows = csv.DictReader(io.StringIO(text), delimiter=next((d for d in (";", "\t") if d in header), ","))
-    if column not in (rows.fieldnames or []):
-        raise AnnotationError(
-            f"{path}: expected a CSV file with a {column!r} column in its header, got {rows.fieldnames}"
-        )
+    for column in columns:
+        if column not in (rows.fieldnames or []):
+            raise AnnotationError(
+                f"{path}: expected a CSV file with a {column!r} column in its header, got {rows.fieldnames}"
+            )
     for row in rows:
-        if not row[column]:
-            raise AnnotationError(f"{path}:{rows.line_num}: empty {column!r} value")
-        yield row[column]
+        for column in columns:
+            if not row[column]:
+                raise AnnotationError(f"{path}:{rows.line_num}: empty {column!r} value")
+        yield row

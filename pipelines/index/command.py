@@ -41,7 +41,7 @@ def _add_build(actions) -> None:
         "build",
         help="embed benchmark images (and video frames) into an index folder",
         description="Known benchmarks: " + ", ".join(sorted(BENCHMARKS)) + ". Spell each as "
-        "NAME:annotations=FILE,media=DIR[,split=S][,label=L] (a custom set: folder:media=DIR,label=NAME), "
+        "NAME:annotations=FILE,media=DIR[,answers=FILE][,split=S][,label=L] (a custom set: folder:media=DIR,label=NAME), "
         "or list them in a YAML file under `benchmarks:`.",
     )
     build.add_argument("--benchmark", action="append", default=[], help="a benchmark source; repeatable")
