@@ -2,7 +2,9 @@
 
 A checkpoint holds the trainable parameters (the frozen ones come from their own weights), the
 optimiser and scheduler, every rank's RNG states and every rank's position in each dataset stream.
-It is one file, `step-NNNNNNNN.pt`, written by rank 0 under a temporary name and renamed.
+It is one file, `step-NNNNNNNN.pt`, written by rank 0 under a temporary name and renamed. A model whose
+frozen weights were drawn at random (the built-in decoder, a tower without weights) also gets
+`frozen.pt` once, so that the checkpoint can be evaluated on any device without re-drawing them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from torch.distributed.checkpoint.state_dict import (
 )
 
 _NAME = re.compile(r"^step-(\d{8})\.pt$")
+FROZEN_FILE = "frozen.pt"  # the frozen weights, when they are random (built-in decoder, untrained tower)
 _FULL = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True)
 
 
@@ -50,23 +53,42 @@ def model_and_optimizer_state(model: nn.Module, optimizer: torch.optim.Optimizer
 
 
 def load_model_and_optimizer(model: nn.Module, optimizer: torch.optim.Optimizer, state: dict) -> None:
-    options = StateDictOptions(full_state_dict=True, strict=False)
-    missing = set_model_state_dict(model, state["model"], options=options).missing_keys
-    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
-    if lost := sorted(trainable & set(missing)):
-        raise ValueError(f"checkpoint lacks trainable parameters {lost[:5]}: it is of another model")
+    load_trainable(model, state["model"])
     set_optimizer_state_dict(model, optimizer, state["optimizer"], options=StateDictOptions(full_state_dict=True))
 
 
+def load_trainable(model: nn.Module, weights: dict) -> None:
+    options = StateDictOptions(full_state_dict=True, strict=False)
+    missing = set_model_state_dict(model, weights, options=options).missing_keys
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    if lost := sorted(trainable & set(missing)):
+        raise ValueError(f"checkpoint lacks trainable parameters {lost[:5]}: it is of another model")
+
+
+def frozen_state(model: nn.Module) -> dict:
+    """The full state of the frozen parts (a collective call under DDP/FSDP): what a checkpoint needs
+    beside the trainable parameters when the frozen weights were drawn at random, not read from files."""
+    state = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    return {name: value for name, value in state.items() if name not in trainable}
+
+
+def save_frozen(folder: str, state: dict) -> Path:
+    return _save_atomically(state, Path(folder) / FROZEN_FILE)
+
+
 def save(folder: str, step: int, state: dict, keep: int) -> Path:
-    directory = Path(folder)
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"step-{step:08d}.pt"
+    final = _save_atomically(state, Path(folder) / f"step-{step:08d}.pt")
+    for old in checkpoints(folder)[:-keep]:
+        old.unlink()
+    return final
+
+
+def _save_atomically(state: dict, final: Path) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
     temporary = final.with_name(final.name + ".tmp")
     torch.save(state, temporary)
     os.replace(temporary, final)
-    for old in checkpoints(folder)[:-keep]:
-        old.unlink()
     return final
 
 

@@ -26,7 +26,7 @@ from trainer.data.stream import DatasetLoader, StreamPosition, StreamSettings
 from trainer.distributed import Processes, parallelize
 from trainer.flops import PEAK_FLOPS, ModelSizes, StepShape, step_flops
 from trainer.metrics import MetricsLogger
-from trainer.model.build import build_flamingo
+from trainer.model.build import build_flamingo, frozen_weights_are_random
 from trainer.model.flamingo import Flamingo
 from trainer.optim import build_optimizer, warmup_then_constant
 from trainer.prepare import dataset_sources, example_builders, image_settings, load_tokenizer, model_config, probe
@@ -96,6 +96,7 @@ class Trainer:
         self.mean, self.std = images.mean, images.std
         self.peak_flops = _peak_flops(device)
         self.model_sizes = ModelSizes.of(self.model)
+        self.frozen_to_save = frozen_weights_are_random(flamingo)
 
     # -- one step --------------------------------------------------------------------------------
 
@@ -227,6 +228,11 @@ class Trainer:
     # -- checkpoints -----------------------------------------------------------------------------
 
     def save(self) -> None:
+        if self.frozen_to_save:
+            frozen = checkpoint.frozen_state(self.model)
+            if self.processes.main:
+                checkpoint.save_frozen(self.config.checkpoint.dir, frozen)
+            self.frozen_to_save = False
         model_state, optimizer_state = checkpoint.model_and_optimizer_state(self.model, self.optimizer)
         positions = self.processes.gather({name: loader.position.state_dict() for name, loader in self.loaders.items()})
         rngs = self.processes.gather(checkpoint.rng_state())

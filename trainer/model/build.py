@@ -54,6 +54,13 @@ def build_flamingo(config: FlamingoConfig) -> Flamingo:
     )
 
 
+def frozen_weights_are_random(config: FlamingoConfig) -> bool:
+    """Whether the frozen parts are drawn at random rather than read from files: a checkpoint must then
+    carry them, since no seed re-draws them alike on another device."""
+    vision = config.vision
+    return config.language.builtin is not None or bool(vision.tower) or vision.weights in (None, RANDOM_WEIGHTS)
+
+
 TINY_TOWER = {"layers": 2, "width": 64, "head_width": 32, "patch_size": 16, "image_size": 64}
 
 
