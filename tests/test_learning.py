@@ -16,47 +16,20 @@ import random
 import numpy as np
 import pytest
 import torch
-from shapes import CLASSES, build_shapes_site, class_phrase, curate_shapes, held_out_images
+from shapes import CLASSES, class_phrase, held_out_images
 
-from trainer.config import load_config
 from trainer.data.images import ImageSettings, load_image, normalise
-from trainer.distributed import Processes
 from trainer.metrics import read_metrics
-from trainer.tokenizer import train_sentencepiece
-from trainer.tokenizer_command import shard_texts
-from trainer.train import Trainer
 
 CHANCE = 1 / len(CLASSES)
-STEPS = 400  # about 45 s on 2 cores; colour is learnt within 100 steps, shape takes longer
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    work = tmp_path_factory.mktemp("learning")
-    build_shapes_site(work / "site", per_class=30)
-    curated = str(curate_shapes(work / "site", work / "curated"))
-    tokenizer = train_sentencepiece(shard_texts([curated]), str(work / "tokenizer"), vocab_size=512)
-    config = load_config(
-        None,
-        base={
-            "tokenizer": tokenizer,
-            "model": {"preset": "tiny"},
-            "datasets": {
-                "align": {"paths": [curated], "batch_size": 16},
-                "ltip": {"paths": [curated], "batch_size": 16},
-            },
-            "data": {"workers": 1, "shuffle_buffer": 200},
-            "optim": {"lr": 3e-3, "warmup_steps": 20},
-            "train": {"steps": STEPS, "seed": 0},
-            "log": {"dir": str(work / "logs"), "tensorboard": False, "progress": False},
-        },
-    )
-    trainer = Trainer(config, Processes(0, 1, torch.device("cpu")))
-    trainer.fit()
-    return trainer
+def trained(shapes_model):
+    return shapes_model.trainer
 
 
-def class_log_likelihoods(trainer: Trainer, pixels: torch.Tensor) -> torch.Tensor:
+def class_log_likelihoods(trainer, pixels: torch.Tensor) -> torch.Tensor:
     """[images, classes]: log P(class phrase | <BOS><image>) for each held-out image and class."""
     tok = trainer.tokenizer
     phrases = [tok.encode(class_phrase(i), add_bos=False) for i in range(len(CLASSES))]

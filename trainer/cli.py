@@ -6,9 +6,9 @@ import argparse
 import sys
 from importlib.metadata import version
 
-from trainer import presets_command, tokenizer_command, train_command
+from trainer import eval_command, generate_command, presets_command, tokenizer_command, train_command
 
-COMMANDS = [train_command, tokenizer_command, presets_command]
+COMMANDS = [train_command, eval_command, generate_command, tokenizer_command, presets_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -100,3 +100,14 @@ def mean_vqa_accuracy(predictions: Sequence[str], answers: Sequence[Sequence[str
     if len(predictions) != len(answers):
         raise ValueError(f"{len(predictions)} predictions for {len(answers)} questions")
     return sum(vqa_accuracy(p, a) for p, a in zip(predictions, answers, strict=True)) / max(len(predictions), 1)
+
+
+def exact_match_accuracy(predictions: Sequence[str], answers: Sequence[Sequence[str]]) -> float:
+    """Top-1 accuracy for one-answer questions (MSRVTT-QA, MSVD-QA): the normalised prediction equals
+    one of the normalised answers."""
+    if len(predictions) != len(answers):
+        raise ValueError(f"{len(predictions)} predictions for {len(answers)} questions")
+    hits = sum(
+        normalize_answer(p) in {normalize_answer(a) for a in gold} for p, gold in zip(predictions, answers, strict=True)
+    )
+    return hits / max(len(predictions), 1)
