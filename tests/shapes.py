@@ -134,16 +134,24 @@ def build_shapes_site(root: Path, per_class: int, seed: int = 0) -> int:
     return len(figures)
 
 
+SITE_HOST = "shapes.test"  # the site's name in every URL: keys and shard order do not depend on a port
+
+
 def curate_shapes(site_root: Path, output: Path) -> Path:
-    """Serve the site on 127.0.0.1 and run the whole `curate run` DAG (pairs only) on its pages, given as
-    a URL list (written to output/input/pages.txt); returns `output`."""
+    """Run the whole `curate run` DAG (pairs only) on the site's pages, given as a URL list of
+    http://shapes.test/... (written to output/input/pages.txt) and fetched from a mirror of the site
+    on 127.0.0.1; returns `output`."""
     url_list = output / "input" / "pages.txt"
     url_list.parent.mkdir(parents=True, exist_ok=True)
-    with LocalServer(site_root) as server:
-        url_list.write_text("".join(f"{server.url}{page.name}\n" for page in sorted(site_root.glob("page-*.html"))))
+    url_list.write_text("".join(f"http://{SITE_HOST}/{page.name}\n" for page in sorted(site_root.glob("page-*.html"))))
+    mirror = output / "mirror"
+    mirror.mkdir()
+    (mirror / SITE_HOST).symlink_to(site_root.resolve())
+    with LocalServer(mirror) as server:
         code = main(
             ["run", "--input", str(url_list), "--output", str(output), "--datasets", "pairs", "--allow_loopback",
-             "--per_host_delay=0", "--direct_running_mode=in_memory", "--direct_num_workers=1"]
+             "--fetch_mirror", server.url, "--per_host_delay=0", "--direct_running_mode=in_memory",
+             "--direct_num_workers=1"]
         )  # fmt: skip
     assert code == 0, f"curate run on {site_root} exited with {code}"
     return output

@@ -39,7 +39,7 @@ from pipelines.fetch.address_guard import (
     address_refusal,
     check_url,
 )
-from pipelines.fetch.mirror import mirror_url
+from pipelines.fetch.mirror import mirror_url, original_url
 from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsAnswer, RobotsCache, robots_token
 
 USER_AGENT = "flamingo-curate/0.1 (+https://github.com/flamingo-curate/flamingo-curate; research data curation)"
@@ -274,7 +274,10 @@ class PoliteFetcher:
         directive = x_robots_opt_out(response.x_robots_tags, self.robots_token, self.config.honour_x_robots_tag)
         if directive is not None:
             return run.failure(url, "opted_out", f"X-Robots-Tag says {directive!r}", response.status, response.headers)
-        return FetchResult(run.url, url, "ok", response.status, response.headers, response.body, attempts=run.attempts)
+        final = original_url(url, self.config.mirror, run.url) if self.config.mirror else url
+        return FetchResult(
+            run.url, final, "ok", response.status, response.headers, response.body, attempts=run.attempts
+        )
 
     def _fetch_robots_txt(self, robots_url: str) -> RobotsAnswer:
         """robots.txt for RobotsCache, following redirects under the same address rules."""
