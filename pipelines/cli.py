@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_beam_flags(beam_args)
         output = getattr(args, "output", None)
-        if output is not None and args.command in PIPELINE_COMMANDS:
+        if output is not None and args.command in PIPELINE_COMMANDS and not getattr(args, "dry_run", False):
             check_output_location(str(output))
         return args.run(args, beam_args) or 0
     except (FileNotFoundError, ValueError) as error:  # bad input: the message names it and says why

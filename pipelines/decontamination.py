@@ -25,7 +25,7 @@ from dedup.feature_store import thumbnail_jpeg
 from dedup.index import BenchmarkIndex, Match, check_index_files
 from dedup.verification import CopyDetector, Decision, Thresholds
 from pipelines.images.results import ImageResult
-from pipelines.rejects import REJECTS, Rejects
+from pipelines.rejects import REJECTS, Rejects, StageCounts
 from pipelines.sinks.jsonl import WriteJsonLines
 from schemas import VideoTextPair
 
@@ -109,6 +109,9 @@ class _IndexDoFn(beam.DoFn):
         self.config = config
         self.shared = shared
         self.counts = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
 
     def setup(self) -> None:
         # Workers run one process per core: BLAS threads would only spin between the hash's small
@@ -201,12 +204,16 @@ class _CountBenchmarkItems(beam.DoFn):
     def __init__(self) -> None:
         self.counts = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
+
     def process(self, found: tuple[str, str]) -> None:
         self.counts.count(f"{found[0]}_benchmark_items")
 
 
 class _ReportMatches(beam.PTransform):
-    """Match records -> distinct benchmark items counted, and the records written when asked."""
+    """Match records -> distinct benchmark items counted, and the records written when asked; outputs
+    the counts (StageCounts)."""
 
     def __init__(self, config: DecontaminationConfig, kind: str) -> None:
         super().__init__()
@@ -214,20 +221,24 @@ class _ReportMatches(beam.PTransform):
         self.kind = kind
 
     def expand(self, records):
-        _ = (
+        counted = (
             records
             | "ItemFound" >> beam.Map(lambda r: (r["benchmark"], r["match"]))
             | "DistinctItems" >> beam.Distinct()
-            | "CountItems" >> beam.ParDo(_CountBenchmarkItems())
+            | "CountItems" >> beam.ParDo(_CountBenchmarkItems()).with_outputs(REJECTS, main="nothing")
         )
+        accounts = [counted[REJECTS]]
         if self.config.matches_prefix is not None:
-            _ = records | "WriteMatches" >> WriteJsonLines(
+            written = records | "WriteMatches" >> WriteJsonLines(
                 f"{self.config.matches_prefix}-{self.kind}", to_record=lambda r: (r["item"], r), num_shards=1
             )
+            # the job's last step reads the records back: their files must be written before it runs
+            accounts.append(written | "CountFiles" >> beam.Map(lambda _: StageCounts(STAGE, {"report_files": 1})))
+        return accounts | "Accounts" >> beam.Flatten()
 
 
 class DecontaminateImages(beam.PTransform):
-    """ImageResults -> ImageResults, marked; contaminated ones get status "contaminated".
+    """ImageResults -> {"results": ImageResults, marked, REJECTS: counts}; contaminated ones get status "contaminated".
 
     Counters (stage "contamination"): BENCHMARK_training_images (training images dropped for it),
     BENCHMARK_benchmark_items (distinct benchmark items found in the training data), clean_images.
@@ -241,10 +252,11 @@ class DecontaminateImages(beam.PTransform):
         marked = (
             results
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.config.batch_size)
-            | "Search" >> beam.ParDo(MarkImageResults(self.config, Shared())).with_outputs(MATCHES, main="results")
+            | "Search"
+            >> beam.ParDo(MarkImageResults(self.config, Shared())).with_outputs(MATCHES, REJECTS, main="results")
         )
-        _ = marked[MATCHES] | "Matches" >> _ReportMatches(self.config, "images")
-        return marked.results
+        reported = marked[MATCHES] | "Matches" >> _ReportMatches(self.config, "images")
+        return {"results": marked.results, REJECTS: (marked[REJECTS], reported) | "Accounts" >> beam.Flatten()}
 
 
 class DecontaminateClips(beam.PTransform):
@@ -261,8 +273,8 @@ class DecontaminateClips(beam.PTransform):
         marked = clips | "SearchFrames" >> beam.ParDo(MarkClips(self.config, Shared())).with_outputs(
             MATCHES, REJECTS, main="clips"
         )
-        _ = marked[MATCHES] | "Matches" >> _ReportMatches(self.config, "clips")
-        return {"clips": marked.clips, REJECTS: marked[REJECTS]}
+        reported = marked[MATCHES] | "Matches" >> _ReportMatches(self.config, "clips")
+        return {"clips": marked.clips, REJECTS: (marked[REJECTS], reported) | "Accounts" >> beam.Flatten()}
 
 
 def contamination_report(stage_counters: dict[str, int]) -> dict[str, dict[str, int]]:

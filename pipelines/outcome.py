@@ -1,13 +1,28 @@
 """Whether a finished run did what it was asked: a dataset asked for that came out empty, or code
 failures (pages whose extraction raised) past the error budget, make the command exit non-zero.
-Also the flags that say how a run reports: its error budget and how often it prints progress."""
+Also the flags that say how a run is launched and reports: its error budget, how often it prints
+progress, whether the launcher waits for the job, or only translates it."""
 
 from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
 
 from pipelines.argument_types import fraction, non_negative_float
 
 DEFAULT_MAX_ERROR_RATE = 0.05
 DEFAULT_PROGRESS_EVERY_S = 10.0
+
+
+@dataclass(frozen=True)
+class Launch:
+    progress_every: float = DEFAULT_PROGRESS_EVERY_S
+    detached: bool = False  # submit and return: the job writes its own manifest.parquet and stats.json
+    dry_run: bool = False  # translate for the runner and exit, running nothing
+
+
+def launch_from_args(args: argparse.Namespace) -> Launch:
+    return Launch(args.progress_every, args.detached, args.dry_run)
 
 
 class FailedRun(RuntimeError):
@@ -64,4 +79,16 @@ def add_run_report_arguments(parser) -> None:
         type=non_negative_float,
         default=DEFAULT_PROGRESS_EVERY_S,
         help="seconds between progress lines on stderr while the job runs (0: none; default: %(default)s)",
+    )
+    parser.add_argument(
+        "--detached",
+        action="store_true",
+        help="submit the job and return without waiting (Dataflow, a portable job server); the job itself "
+        "writes manifest.parquet and stats.json when it finishes (runners inside this process finish first)",
+    )
+    parser.add_argument(
+        "--dry_run",
+        action="store_true",
+        help="translate the job for the runner and exit without running it or touching --output "
+        "(Dataflow: Beam's own dry run, which needs no credentials)",
     )

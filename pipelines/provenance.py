@@ -26,25 +26,24 @@ def input_digest(patterns: list[str]) -> dict:
 
 
 class Provenance:
-    """Started when a run starts; `record()` once it has finished."""
+    """Taken when a run is launched (command line, options, inputs); `finished()` completes it when
+    the job's last step runs, on a worker or in the launcher, so it holds only plain data."""
 
     def __init__(self, config: object, beam_args: list[str], patterns: list[str]) -> None:
-        self.config, self.beam_args, self.patterns = config, beam_args, patterns
+        options = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else dict(config)
         self.started = time.time()
-
-    def record(self) -> dict:
-        finished = time.time()
-        options = dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else dict(self.config)
-        return {
+        self.launched = {
             "version": version("flamingo-curate"),
             "command": sys.argv[1:],
             "options": json.loads(json.dumps(options, default=str)),
-            "beam_options": list(self.beam_args),
+            "beam_options": list(beam_args),
             "started": _iso(self.started),
-            "finished": _iso(finished),
-            "seconds": round(finished - self.started, 1),
-            "inputs": input_digest(self.patterns),
+            "inputs": input_digest(patterns),
         }
+
+    def finished(self) -> dict:
+        finished = time.time()
+        return {**self.launched, "finished": _iso(finished), "seconds": round(finished - self.started, 1)}
 
 
 def _iso(seconds: float) -> str:

@@ -22,7 +22,7 @@ from pipelines.fetch.http_client import USER_AGENT, FetchConfig, PoliteFetcher, 
 from pipelines.fetch.robots import RobotsAnswer, RobotsCache, robots_token
 from pipelines.readers.fetch_pages import FetchPages
 from pipelines.readers.page import RawPage
-from pipelines.rejects import REJECTS
+from pipelines.rejects import REJECTS, is_reject
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = AddressPolicy(allow_loopback=True)
@@ -468,7 +468,7 @@ def test_fetch_pages_outputs_pages_and_rejects(server):
             label="pages",
         )
         assert_that(
-            out[REJECTS] | beam.Map(lambda r: (r.stage, r.reason, r.item, r.item in r.detail)),
+            out[REJECTS] | beam.Filter(is_reject) | beam.Map(lambda r: (r.stage, r.reason, r.item, r.item in r.detail)),
             equal_to(
                 [
                     ("url_list", "http_4xx", s.url + "/missing", True),
@@ -532,3 +532,16 @@ def test_an_http_content_encoding_bomb_is_too_large_without_the_memory():
     status, peak = done.stdout.split()
     print(f"fetching a 1 GiB gzip-encoded page peaked at {peak} MB")
     assert status == "too_large" and int(peak) < 400
+
+
+def test_a_page_fetched_from_a_mirror_keeps_its_original_url(server):
+    """Its relative links resolve against the original, not the mirror (which would mirror them twice)."""
+    mirror = server(
+        {
+            "/shapes.test/a.html": answer(301, {"Location": "/shapes.test/b.html"}),
+            "/shapes.test/b.html": html("<img src='img/1.jpg'>"),
+        }
+    )
+    with fetcher(mirror=mirror.url) as polite:
+        result = polite.fetch("https://shapes.test/a.html")
+    assert result.ok and result.final_url == "https://shapes.test/b.html"

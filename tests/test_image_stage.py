@@ -12,7 +12,7 @@ from PIL import Image
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.images.stage import FetchDocumentImages, ImageStage
-from pipelines.rejects import REJECTS
+from pipelines.rejects import REJECTS, is_reject
 from schemas import EOC, IMAGE, ImageSegment, InterleavedDocument, TextSegment, stable_key
 
 TEST_FETCH = FetchConfig(
@@ -101,7 +101,11 @@ def test_good_images_join_back_and_bad_ones_vanish_with_their_tokens(site):
         out = pipeline | beam.Create(docs) | FetchDocumentImages(TEST_FETCH, ImageStage())
         assert_that(out["documents"], check_documents, label="documents")
         assert_that(out["results"], check_statuses, label="results")
-        assert_that(out[REJECTS] | beam.Map(lambda r: r.reason), equal_to(["no_images_after_fetch"]), label="rejects")
+        assert_that(
+            out[REJECTS] | beam.Filter(is_reject) | beam.Map(lambda r: r.reason),
+            equal_to(["no_images_after_fetch"]),
+            label="rejects",
+        )
     assert site.count("/a.jpg") == 1  # used by two documents, fetched once
     assert site.count("/busy.jpg") == 2  # 429, then success
 

@@ -133,7 +133,7 @@ def test_a_run_killed_before_it_switches_over_leaves_the_earlier_output_whole(cu
     """Before, a rerun killed at 90% had already overwritten the earlier run's shards."""
     import shutil
 
-    from pipelines.run import command
+    from pipelines.run import finish
 
     _, args = curated
     output = tmp_path / "out"
@@ -141,8 +141,9 @@ def test_a_run_killed_before_it_switches_over_leaves_the_earlier_output_whole(cu
     files = {p: p.read_bytes() for p in output.rglob("*") if p.is_file()}
     smaller = [*args[: args.index("--shard_samples")], "--shard_samples", "3", *FAST]
 
-    monkeypatch.setattr(command, "run_manifest", killed)  # every shard written, nothing switched over
-    with pytest.raises(KeyboardInterrupt):
+    # the job's last step, which in-memory runs in this process
+    monkeypatch.setattr(finish, "run_manifest", killed)  # every shard written, nothing switched over
+    with pytest.raises(RuntimeError, match=r"KeyboardInterrupt \[while running .Finish/StatsAndManifest"):
         main(["run", *smaller, "--output", str(output)])
     new_shards = set(output.glob("*/shard-*.tar")) - set(files)
     assert new_shards  # written beside the earlier run's ...
@@ -152,8 +153,8 @@ def test_a_run_killed_before_it_switches_over_leaves_the_earlier_output_whole(cu
     assert f"{len(new_shards)} shard(s) of run " in capsys.readouterr().out
 
     monkeypatch.undo()
-    monkeypatch.setattr(command, "switch_over", killed)  # stats.json written, the manifest not yet
-    with pytest.raises(KeyboardInterrupt):
+    monkeypatch.setattr(finish, "switch_over", killed)  # stats.json written, the manifest not yet
+    with pytest.raises(RuntimeError, match=r"KeyboardInterrupt \[while running .Finish/StatsAndManifest"):
         main(["run", *smaller, "--output", str(output)])
     assert main(["verify", str(output)]) == 1
     assert "a run stopped while switching over" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipelines.readers.url_list import BAD_URL_LINE, BAD_URL_LIST, ReadUrlList, fetchable_url, read_url_list
-from pipelines.rejects import REJECTS
+from pipelines.rejects import REJECTS, is_reject
 
 URLS = ["http://a.test/1", "https://b.test/2?x=1,2#part"]
 
@@ -123,7 +123,7 @@ def test_read_url_list_dofn_sends_bad_lines_to_rejects(tmp_path):
         out = pipeline | beam.Create([str(path)]) | beam.ParDo(ReadUrlList()).with_outputs(REJECTS, main="urls")
         assert_that(out.urls, equal_to([("http://a.test/1", None), ("http://b.test/2", None)]), label="urls")
         assert_that(
-            out[REJECTS] | beam.Map(lambda r: (r.reason, r.item)),
+            out[REJECTS] | beam.Filter(is_reject) | beam.Map(lambda r: (r.reason, r.item)),
             equal_to([(BAD_URL_LINE, f"{path}:2")]),
             label="rejects",
         )
@@ -161,7 +161,9 @@ def test_a_list_that_cannot_be_read_is_rejected_by_name_and_the_other_lists_go_o
         out = pipeline | beam.Create(paths) | beam.ParDo(ReadUrlList()).with_outputs(REJECTS, main="urls")
         assert_that(out.urls, equal_to([("http://a.test/1", None)]), label="urls")
         assert_that(
-            out[REJECTS] | beam.Map(lambda r: (r.reason, r.item, "parquet" in r.detail or "'url'" in r.detail)),
+            out[REJECTS]
+            | beam.Filter(is_reject)
+            | beam.Map(lambda r: (r.reason, r.item, "parquet" in r.detail or "'url'" in r.detail)),
             equal_to([(BAD_URL_LIST, str(broken), True), (BAD_URL_LIST, str(headless), True)]),
             label="rejects",
         )

@@ -28,7 +28,7 @@ from apache_beam.io.filesystems import FileSystems
 from pipelines.fetch.http_client import FetchConfig
 from pipelines.images.processing import ImageRules, ProcessedImage
 from pipelines.images.results import ImageResult
-from pipelines.rejects import Rejects
+from pipelines.rejects import REJECTS, Rejects
 from pipelines.sinks.atomic import atomic_file
 
 IMAGE_CACHE_DIR = "images/cache"
@@ -79,7 +79,7 @@ def reusable(result: ImageResult) -> bool:
 
 
 class WriteImageCache(beam.DoFn):
-    """ImageResults as fetched -> cache parts; outputs nothing."""
+    """ImageResults as fetched -> cache parts; outputs only its counts."""
 
     def __init__(self, folder: str, settings: str) -> None:
         self.folder = folder
@@ -94,8 +94,9 @@ class WriteImageCache(beam.DoFn):
         if len(self.rows) >= FLUSH_EVERY:
             self._flush()
 
-    def finish_bundle(self) -> None:
+    def finish_bundle(self) -> Iterator:
         self._flush()
+        yield from self.counts.flush()
 
     def _flush(self) -> None:
         if not self.rows:
@@ -109,7 +110,7 @@ class WriteImageCache(beam.DoFn):
 
 
 class ReuseCachedImages(beam.PTransform):
-    """Distinct URLs -> {"fetch": URLs to fetch, "reused": ImageResults from the cache}."""
+    """Distinct URLs -> {"fetch": URLs to fetch, "reused": ImageResults from the cache, REJECTS: counts}."""
 
     def __init__(self, folder: str, settings: str) -> None:
         super().__init__()
@@ -127,13 +128,16 @@ class ReuseCachedImages(beam.PTransform):
         return (
             {"wanted": urls | "Wanted" >> beam.Map(lambda url: (url, None)), "cached": cached}
             | "JoinCache" >> beam.CoGroupByKey()
-            | "FetchOrReuse" >> beam.ParDo(_FetchOrReuse()).with_outputs("reused", main="fetch")
+            | "FetchOrReuse" >> beam.ParDo(_FetchOrReuse()).with_outputs("reused", REJECTS, main="fetch")
         )
 
 
 class _FetchOrReuse(beam.DoFn):
     def __init__(self) -> None:
         self.counts = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
 
     def process(self, joined: tuple[str, dict]) -> Iterator:
         url, groups = joined

@@ -11,14 +11,14 @@ import apache_beam as beam
 
 from dedup.corpus import RepetitionRules, content_key
 from pipelines.images.results import ImageResult
-from pipelines.rejects import Rejects
+from pipelines.rejects import REJECTS, Rejects
 
 STAGE = "corpus_dedup"
 REPEATED = "repeated_image"
 
 
 class MarkRepeatedImages(beam.PTransform):
-    """{"uses": (url, user id), "results": ImageResult} -> ImageResult, one per URL.
+    """{"uses": (url, user id), "results": ImageResult} -> {"results": ImageResult, one per URL, REJECTS}.
 
     A user is whatever the image appears in: a document id, a pair key.
     """
@@ -37,7 +37,8 @@ class MarkRepeatedImages(beam.PTransform):
         return (
             per_url
             | "GroupByContent" >> beam.GroupByKey()
-            | "ApplyRepetitionRule" >> beam.ParDo(_ApplyRule(rules.max_uses_per_image))
+            | "ApplyRepetitionRule"
+            >> beam.ParDo(_ApplyRule(rules.max_uses_per_image)).with_outputs(REJECTS, main="results")
         )
 
 
@@ -55,6 +56,9 @@ class _ApplyRule(beam.DoFn):
     def __init__(self, max_uses: int) -> None:
         self.max_uses = max_uses
         self.counts = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
 
     def process(self, grouped: tuple[str, list]) -> Iterator[ImageResult]:
         _, members = grouped

@@ -49,6 +49,9 @@ class FetchImages(beam.DoFn):
         self.threads = threads
         self.counts = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
+
     def setup(self) -> None:
         self.fetcher = PoliteFetcher(self.fetch)
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="fetch-images")
@@ -96,10 +99,12 @@ class FetchDocumentImages(beam.PTransform):
 
     def expand(self, documents):
         urls = documents | "ImageUrls" >> beam.FlatMap(document_image_urls)
-        results = urls | "Fetch" >> FetchCleanImages(self.fetch, self.stage, self.batch_size)
-        return {"documents": documents, "results": results} | "Attach" >> AttachDocumentImages(
+        fetched = urls | "Fetch" >> FetchCleanImages(self.fetch, self.stage, self.batch_size)
+        attached = {"documents": documents, "results": fetched["results"]} | "Attach" >> AttachDocumentImages(
             self.stage.repetition, self.keep_documents_without_images
         )
+        rejects = (fetched[REJECTS], attached[REJECTS]) | "Rejects" >> beam.Flatten()
+        return {**attached, REJECTS: rejects}
 
 
 def document_image_urls(document: InterleavedDocument) -> set[str]:
@@ -119,7 +124,8 @@ class AttachDocumentImages(beam.PTransform):
     def expand(self, inputs):
         documents = inputs["documents"]
         uses = documents | "UsesByUrl" >> beam.FlatMap(lambda doc: ((image.url, doc.doc_id) for image in doc.images))
-        results = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
+        marked = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
+        results = marked["results"]
         per_document = (
             {"uses": uses, "result": results | "ResultByUrl" >> beam.Map(lambda r: (r.url, r))}
             | "JoinByUrl" >> beam.CoGroupByKey()
@@ -131,12 +137,13 @@ class AttachDocumentImages(beam.PTransform):
             | "KeepGoodImages"
             >> beam.ParDo(_KeepGoodImages(self.keep_documents_without_images)).with_outputs(REJECTS, main="documents")
         )
-        return {"documents": joined.documents, "results": results, REJECTS: joined[REJECTS]}
+        rejects = (marked[REJECTS], joined[REJECTS]) | "Rejects" >> beam.Flatten()
+        return {"documents": joined.documents, "results": results, REJECTS: rejects}
 
 
 class FetchCleanImages(beam.PTransform):
-    """Image URLs -> one ImageResult per distinct URL: fetched, processed and, given an index,
-    searched against the benchmarks (contaminated ones get status "contaminated")."""
+    """Image URLs -> {"results": one ImageResult per distinct URL, REJECTS}: fetched, processed and,
+    given an index, searched against the benchmarks (contaminated ones get status "contaminated")."""
 
     def __init__(self, fetch: FetchConfig, stage: ImageStage, batch_size: int = 64) -> None:
         super().__init__()
@@ -147,22 +154,28 @@ class FetchCleanImages(beam.PTransform):
     def expand(self, urls):
         rules = self.stage.processing_rules
         cache, settings = self.stage.cache, cache_settings(self.fetch, rules)
-        to_fetch, reused = urls | "DistinctUrls" >> beam.Distinct(), []
+        to_fetch, reused, accounts = urls | "DistinctUrls" >> beam.Distinct(), [], []
         if cache is not None and cache.resume:
             split = to_fetch | "Cache" >> ReuseCachedImages(cache.folder, settings)
-            to_fetch, reused = split.fetch, [split.reused]
+            to_fetch, reused, accounts = split.fetch, [split.reused], [split[REJECTS]]
         fetched = (
             to_fetch
             | "Spread" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self.batch_size)
-            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, rules))
+            | "FetchAndProcess" >> beam.ParDo(FetchImages(self.fetch, rules)).with_outputs(REJECTS, main="results")
         )
+        accounts.append(fetched[REJECTS])
         if cache is not None and cache.write:
-            _ = fetched | "IntoCache" >> beam.ParDo(WriteImageCache(cache.folder, settings))
-        results = [fetched, *reused] | "FetchedAndReused" >> beam.Flatten()
+            cached = fetched.results | "IntoCache" >> beam.ParDo(WriteImageCache(cache.folder, settings)).with_outputs(
+                REJECTS, main="nothing"
+            )
+            accounts.append(cached[REJECTS])
+        results = [fetched.results, *reused] | "FetchedAndReused" >> beam.Flatten()
         if self.stage.decontamination is not None:
-            results = results | "Decontaminate" >> DecontaminateImages(self.stage.decontamination)
-        return results
+            checked = results | "Decontaminate" >> DecontaminateImages(self.stage.decontamination)
+            results = checked["results"]
+            accounts.append(checked[REJECTS])
+        return {"results": results, REJECTS: accounts | "Accounts" >> beam.Flatten()}
 
 
 def _results_per_document(joined: tuple[str, dict]) -> Iterator[tuple[str, ImageResult]]:
@@ -176,6 +189,9 @@ class _KeepGoodImages(beam.DoFn):
     def __init__(self, keep_documents_without_images: bool) -> None:
         self.keep_documents_without_images = keep_documents_without_images
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, joined: tuple[str, dict]) -> Iterator[tuple[InterleavedDocument, list[bytes]]]:
         _, groups = joined

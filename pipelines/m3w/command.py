@@ -16,7 +16,13 @@ from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.m3w.document import M3WConfig
 from pipelines.m3w.transforms import PagesToDocuments
 from pipelines.options import new_pipeline
-from pipelines.outcome import DEFAULT_PROGRESS_EVERY_S, FailedRun, add_run_report_arguments, documents_problems
+from pipelines.outcome import (
+    DEFAULT_PROGRESS_EVERY_S,
+    FailedRun,
+    add_run_report_arguments,
+    documents_problems,
+    launch_from_args,
+)
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import InputConfig, ReadPages
 from pipelines.rejects import REJECTS
@@ -69,6 +75,10 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     if not args.fetch_images:
         if args.dedup_index:
             raise ValueError("--dedup_index needs --fetch_images: decontamination searches the fetched pixels")
+        if args.detached or args.dry_run:
+            raise ValueError(
+                "--detached and --dry_run need --fetch_images: the text-only job's stats come from its launcher"
+            )
         stats = run_m3w(
             inputs, m3w_config_from_args(args), args.output, args.num_shards, beam_args, args.progress_every
         )
@@ -87,7 +97,7 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         overwrite=args.overwrite,
     )
     return report_run(
-        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+        run_all(config, beam_args, launch_from_args(args)), config.datasets, args.output, args.max_error_rate
     )
 
 

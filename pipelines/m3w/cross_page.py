@@ -70,6 +70,9 @@ class _RemoveParagraphs(beam.DoFn):
     def __init__(self) -> None:
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def process(self, joined: tuple[str, dict]) -> Iterator:
         _, groups = joined
         (document,) = groups["document"]
@@ -126,6 +129,9 @@ def _duplicates(members, threshold: float) -> Iterator[tuple[str, str]]:
 class _DropDuplicates(beam.DoFn):
     def __init__(self) -> None:
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, joined: tuple[str, dict]) -> Iterator:
         _, groups = joined

@@ -10,7 +10,7 @@ import apache_beam as beam
 from pipelines.m3w.cross_page import RemoveNearDuplicates, RemoveSiteBoilerplate
 from pipelines.m3w.document import M3WConfig, build_document
 from pipelines.readers.page import RawPage
-from pipelines.rejects import REJECTS, Rejects
+from pipelines.rejects import REJECTS, Rejects, flush_all
 from schemas import InterleavedDocument
 
 STAGE = "m3w"
@@ -22,6 +22,9 @@ class ExtractDocuments(beam.DoFn):
         self.rejects = Rejects(STAGE)
         self.images = Rejects("m3w_images")
         self.paragraphs = Rejects("m3w_paragraphs")
+
+    def finish_bundle(self) -> Iterator:
+        yield from flush_all(self.rejects, self.images, self.paragraphs)
 
     def process(self, page: RawPage) -> Iterator[InterleavedDocument]:
         self.rejects.count("pages_in")
@@ -48,6 +51,9 @@ class KeepOnePerKey(beam.DoFn):
 
     def __init__(self) -> None:
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, keyed: tuple[str, list[InterleavedDocument]]) -> Iterator[InterleavedDocument]:
         _, copies = keyed
@@ -84,8 +90,9 @@ class PagesToDocuments(beam.PTransform):
             distinct = documents | "NearDuplicates" >> RemoveNearDuplicates(self.config.near_duplicates)
             documents = distinct.documents
             rejects.append(distinct[REJECTS])
-        kept = documents | "CountKept" >> beam.ParDo(_CountKept())
-        return {"documents": kept, REJECTS: rejects | "M3WRejects" >> beam.Flatten()}
+        kept = documents | "CountKept" >> beam.ParDo(_CountKept()).with_outputs(REJECTS, main="documents")
+        rejects.append(kept[REJECTS])
+        return {"documents": kept.documents, REJECTS: rejects | "M3WRejects" >> beam.Flatten()}
 
 
 class _CountKept(beam.DoFn):
@@ -93,6 +100,9 @@ class _CountKept(beam.DoFn):
 
     def __init__(self) -> None:
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, document: InterleavedDocument) -> Iterator[InterleavedDocument]:
         self.rejects.count("documents_kept")

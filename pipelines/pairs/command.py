@@ -9,7 +9,7 @@ from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_arg
 from pipelines.filters.image_urls import add_image_url_arguments, image_url_rules_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.document import M3WConfig
-from pipelines.outcome import add_run_report_arguments
+from pipelines.outcome import add_run_report_arguments, launch_from_args
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
@@ -70,5 +70,5 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         overwrite=args.overwrite,
     )
     return report_run(
-        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+        run_all(config, beam_args, launch_from_args(args)), config.datasets, args.output, args.max_error_rate
     )

@@ -26,6 +26,9 @@ class ExtractPairs(beam.DoFn):
         self.image_rules = image_rules
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def process(self, page: RawPage) -> Iterator[ImageTextPair]:
         self.rejects.count("pages_in")
         try:
@@ -48,6 +51,9 @@ class FilterCaptions(beam.DoFn):
         self.rules = rules
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def process(self, pair: ImageTextPair) -> Iterator[ImageTextPair]:
         self.rejects.count(f"candidates_{pair.kind}")
         reason = caption_rejection(pair.caption, pair.kind, self.rules)
@@ -63,6 +69,9 @@ class _OnePerKey(beam.DoFn):
     def __init__(self) -> None:
         self.counts = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
+
     def process(self, grouped: tuple[str, Iterable[ImageTextPair]]) -> Iterator[ImageTextPair]:
         _, pairs = grouped
         pairs = sorted(pairs, key=lambda p: p.page_url)
@@ -75,6 +84,9 @@ class _DropShared(beam.DoFn):
     def __init__(self, max_images: int) -> None:
         self.max_images = max_images
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, grouped: tuple[str, list[ImageTextPair]]) -> Iterator[ImageTextPair]:
         caption, pairs = grouped
@@ -89,6 +101,9 @@ class _DropShared(beam.DoFn):
 class _AttachImage(beam.DoFn):
     def __init__(self) -> None:
         self.rejects = Rejects(STAGE)
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
 
     def process(self, joined: tuple[str, dict]) -> Iterator[tuple[ImageTextPair, bytes]]:
         _, groups = joined
@@ -118,16 +133,17 @@ class SelectPairs(beam.PTransform):
             filtered.pairs
             | "ByKey" >> beam.Map(lambda p: (p.key, p))
             | "GroupByKey" >> beam.GroupByKey()
-            | "OnePerKey" >> beam.ParDo(_OnePerKey())
+            | "OnePerKey" >> beam.ParDo(_OnePerKey()).with_outputs(REJECTS, main="pairs")
         )
         unshared = (
-            distinct
+            distinct.pairs
             | "ByCaption" >> beam.Map(lambda p: (caption_group_key(p.caption), p))
             | "GroupByCaption" >> beam.GroupByKey()
             | "SharedCaptionRule"
             >> beam.ParDo(_DropShared(self.captions.max_images_per_caption)).with_outputs(REJECTS, main="pairs")
         )
-        return {"pairs": unshared.pairs, REJECTS: (filtered[REJECTS], unshared[REJECTS]) | "Rejects" >> beam.Flatten()}
+        rejects = (filtered[REJECTS], distinct[REJECTS], unshared[REJECTS])
+        return {"pairs": unshared.pairs, REJECTS: rejects | "Rejects" >> beam.Flatten()}
 
 
 class AttachPairImages(beam.PTransform):
@@ -141,7 +157,8 @@ class AttachPairImages(beam.PTransform):
     def expand(self, inputs):
         pairs = inputs["pairs"]
         uses = pairs | "UsesByUrl" >> beam.Map(lambda p: (p.url, p.key))
-        results = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
+        marked = {"uses": uses, "results": inputs["results"]} | "RepetitionRule" >> MarkRepeatedImages(self.repetition)
+        results = marked["results"]
         attached = (
             {
                 "pairs": pairs | "PairsByUrl" >> beam.Map(lambda p: (p.url, p)),
@@ -150,4 +167,5 @@ class AttachPairImages(beam.PTransform):
             | "JoinByUrl" >> beam.CoGroupByKey()
             | "AttachImages" >> beam.ParDo(_AttachImage()).with_outputs(REJECTS, main="pairs")
         )
-        return {"pairs": attached.pairs, "results": results, REJECTS: attached[REJECTS]}
+        rejects = (marked[REJECTS], attached[REJECTS]) | "Rejects" >> beam.Flatten()
+        return {"pairs": attached.pairs, "results": results, REJECTS: rejects}

@@ -36,6 +36,9 @@ class FetchPages(beam.DoFn):
         self.config = config
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def setup(self) -> None:
         self.fetcher = PoliteFetcher(self.config)
 

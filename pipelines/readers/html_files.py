@@ -60,6 +60,9 @@ class ReadHtmlFiles(beam.DoFn):
         self.max_page_bytes = max_page_bytes
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def process(self, path: str) -> Iterator[RawPage]:
         try:
             body = read_capped(path, self.max_page_bytes)  # never more, however well it compresses

@@ -218,6 +218,9 @@ class ReadUrlList(beam.DoFn):
         self.text_column = text_column
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def process(self, path: str) -> Iterator[tuple[str, str | None]]:
         bad_lines: list[BadLine] = []
         rows = 0

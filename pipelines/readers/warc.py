@@ -56,6 +56,9 @@ class ReadWarcPages(beam.DoFn, RestrictionProvider):
         self.max_page_bytes = max_page_bytes
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def initial_restriction(self, path: str) -> OffsetRange:
         return OffsetRange(0, FileSystems.match([path])[0].metadata_list[0].size_in_bytes)
 

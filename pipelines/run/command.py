@@ -7,23 +7,25 @@ import argparse
 from collections import Counter
 from dataclasses import replace
 
+import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from dedup.corpus import RepetitionRules
 from pipelines import job, progress
 from pipelines.argument_types import non_negative_int, positive_float, positive_int
-from pipelines.decontamination import CONTAMINATION_DIR, read_match_records
+from pipelines.decontamination import CONTAMINATION_DIR
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, add_image_arguments, image_stage_from_args
 from pipelines.m3w.arguments import add_m3w_arguments, m3w_config_from_args
 from pipelines.options import new_pipeline
-from pipelines.outcome import DEFAULT_PROGRESS_EVERY_S, FailedRun, add_run_report_arguments, run_problems
-from pipelines.outputs import SHARD_DIRS, check_earlier_output, manifest_sizes, new_run_id, run_manifest, switch_over
+from pipelines.outcome import FailedRun, Launch, add_run_report_arguments, launch_from_args, run_problems
+from pipelines.outputs import SHARD_DIRS, check_earlier_output, new_run_id
 from pipelines.pairs.captions import add_caption_arguments, caption_rules_from_args
 from pipelines.provenance import Provenance
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.dag import DATASETS, CurateAll, PairLists, RunConfig, Sharding
+from pipelines.run.finish import Finish, FinishRun
 from pipelines.video.arguments import (
     add_clip_arguments,
     add_download_arguments,
@@ -127,12 +129,15 @@ def run_config_from_args(args: argparse.Namespace) -> RunConfig:
 def run(args: argparse.Namespace, beam_args: list[str]) -> int:
     config = run_config_from_args(args)
     return report_run(
-        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+        run_all(config, beam_args, launch_from_args(args)), config.datasets, args.output, args.max_error_rate
     )
 
 
-def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_rate: float) -> int:
-    """Print the summary; raise FailedRun when a dataset asked for is empty or errors are over budget."""
+def report_run(stats: dict | None, datasets: tuple[str, ...], output: str, max_error_rate: float) -> int:
+    """Print the summary; raise FailedRun when a dataset asked for is empty or errors are over budget.
+    No stats: the job was only translated, or runs detached, and `run_all` said so."""
+    if stats is None:
+        return 0
     print_run_summary(stats, output)
     problems = run_problems(stats, datasets, max_error_rate)
     if problems:
@@ -140,27 +145,49 @@ def report_run(stats: dict, datasets: tuple[str, ...], output: str, max_error_ra
     return 0
 
 
-def run_all(config: RunConfig, beam_args: list[str], progress_every: float = DEFAULT_PROGRESS_EVERY_S) -> dict:
+def run_all(config: RunConfig, beam_args: list[str], launch: Launch = Launch()) -> dict | None:
+    """Runs the job and returns its stats, which the job's own last step wrote to stats.json; None
+    for a dry run (the pipeline translated for its runner) or a detached job."""
+    if not launch.dry_run:
+        check_earlier_output(config.output, config.datasets, config.overwrite)
+    pipeline = build_pipeline(config, job.dry_run_flags(beam_args) if launch.dry_run else beam_args)
+    runner = type(pipeline.runner).__name__
+    if launch.dry_run:
+        print(f"curate: translated for {runner}, nothing run: {job.describe_translation(job.translate(pipeline))}")
+        return None
+    if launch.detached:
+        job_id = job.submit(pipeline)
+        print(
+            f"curate: job {job_id or '(no id)'} submitted to {runner}; {config.output} gets manifest.parquet and "
+            "stats.json when it finishes (curate verify checks it then)"
+        )
+        return None
+    with progress.watching(describe_progress, launch.progress_every):
+        job.run(pipeline)
+    return job.read_stats(config.output)
+
+
+def build_pipeline(config: RunConfig, beam_args: list[str]) -> beam.Pipeline:
+    """The whole job, its last step included (stats.json, then manifest.parquet), on the runner the
+    flags name; nothing is read or written until it runs."""
     patterns = [*(config.inputs.patterns if config.inputs else ()), *config.pair_lists.paths, *config.video_lists.paths]
     provenance = Provenance(config, beam_args, patterns)
-    check_earlier_output(config.output, config.datasets, config.overwrite)
     run_id = new_run_id()
     matches = FileSystems.join(config.output, CONTAMINATION_DIR, run_id)
     config = with_match_reports(config, matches)
     pipeline = new_pipeline(beam_args)
-    rejects = pipeline | "Curate" >> CurateAll(config, run_id)
-    job.write_rejects(rejects, config.output, "run")
-    with progress.watching(describe_progress, progress_every):
-        job_counters = job.run(pipeline)
-    stats = job.stats_from_counters(job_counters)
-    if config.images.decontamination is not None:
-        stats["contaminated"], stats["contaminated_total"] = read_match_records(matches)
-    manifest = run_manifest(config.output, run_id)
-    stats["sizes"] = manifest_sizes(manifest)
-    stats["provenance"] = {"run_id": run_id, **provenance.record()}
-    job.write_stats(config.output, stats)
-    switch_over(config.output, manifest, SHARD_DIRS if config.overwrite else config.datasets)
-    return stats
+    curated = pipeline | "Curate" >> CurateAll(config, run_id)
+    rejects_written = job.write_rejects(curated["accounts"], config.output, "run")
+    finish = Finish(
+        config.output,
+        run_id,
+        SHARD_DIRS if config.overwrite else config.datasets,
+        provenance,
+        matches if config.images.decontamination is not None else None,
+    )
+    written = (curated["written"], rejects_written) | "Written" >> beam.Flatten()
+    _ = {"accounts": curated["accounts"], "written": written} | "Finish" >> FinishRun(finish)
+    return pipeline
 
 
 def with_match_reports(config: RunConfig, prefix: str) -> RunConfig:

@@ -6,7 +6,8 @@
            └─ videos ─ yt-dlp ─ 1-FPS frames ─ decontamination ─────────────────────────────────────────────────── video/ shards
 
 with the within-corpus repetition rule applied per use (documents, pairs), image status per URL,
-rejects with their reasons, and the manifest parts written beside the shards.
+rejects with their reasons, and the manifest parts written beside the shards. Every stage reports its
+rejects and counts on one output (`REJECTS`), which `FinishRun` totals into stats.json.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class RunConfig:
 
 
 class CurateAll(beam.PTransform):
-    """pipeline root -> shards of every dataset kind under config.output; outputs the rejects."""
+    """pipeline root -> shards of every dataset kind under config.output; outputs {"accounts": every
+    stage's rejects and counts, "written": the paths of the image status files}."""
 
     def __init__(self, config: RunConfig, run_id: str) -> None:
         super().__init__()
@@ -79,7 +81,7 @@ class CurateAll(beam.PTransform):
         self.run_id = run_id  # in the names of its shards
 
     def expand(self, root):
-        config, rejects = self.config, []
+        config, rejects, written = self.config, [], []
         pages = None
         if config.inputs is not None:
             read = root | "ReadPages" >> ReadPages(config.inputs)
@@ -96,10 +98,13 @@ class CurateAll(beam.PTransform):
             pairs = selected["pairs"]
             rejects.append(selected[REJECTS])
         if documents is not None or pairs is not None:
-            rejects += self._images(documents, pairs)
+            rejects += self._images(documents, pairs, written)
         if "video" in config.datasets and config.videos is not None and (pages is not None or config.video_lists.paths):
             rejects.extend(self._videos(root, pages))
-        return rejects | "AllRejects" >> beam.Flatten()
+        return {
+            "accounts": rejects | "AllRejects" >> beam.Flatten(),
+            "written": written | "AllWritten" >> beam.Flatten(pipeline=root.pipeline),
+        }
 
     def _pair_candidates(self, root, pages, url_rules: ImageUrlRules, rejects: list):
         sources = []
@@ -115,25 +120,29 @@ class CurateAll(beam.PTransform):
             sources.append(rows | "PairListCandidates" >> beam.MapTuple(lists.candidate))
         return sources | "PairCandidates" >> beam.Flatten()
 
-    def _images(self, documents, pairs) -> list:
-        """Every image URL of documents and pairs fetched once; each dataset then takes its own."""
+    def _images(self, documents, pairs, written: list) -> list:
+        """Every image URL of documents and pairs fetched once; each dataset then takes its own. The
+        image status files go to `written`; returns the accounts."""
         config, urls, rejects = self.config, [], []
         if documents is not None:
             urls.append(documents | "DocumentImageUrls" >> beam.FlatMap(document_image_urls))
         if pairs is not None:
             urls.append(pairs | "PairImageUrls" >> beam.Map(lambda p: p.url))
-        results = (urls | "AllImageUrls" >> beam.Flatten()) | "Images" >> FetchCleanImages(config.fetch, config.images)
-        job.write_image_status(results, config.output, num_shards=1)
+        fetched = (urls | "AllImageUrls" >> beam.Flatten()) | "Images" >> FetchCleanImages(config.fetch, config.images)
+        results = fetched["results"]
+        rejects.append(fetched[REJECTS])
+        written.append(job.write_image_status(results, config.output, num_shards=1))
         if documents is not None:
             attached = {"documents": documents, "results": results} | "DocumentImages" >> AttachDocumentImages(
                 config.images.repetition, config.m3w.keep_documents_without_images
             )
             rejects.append(attached[REJECTS])
-            self._write(attached["documents"] | "DocumentSamples" >> beam.MapTuple(document_to_sample), "m3w")
+            samples = attached["documents"] | "DocumentSamples" >> beam.MapTuple(document_to_sample)
+            rejects.append(self._write(samples, "m3w"))
         if pairs is not None:
             attached = {"pairs": pairs, "results": results} | "PairImages" >> AttachPairImages(config.pair_repetition)
             rejects.append(attached[REJECTS])
-            self._write(attached["pairs"] | "PairSamples" >> beam.MapTuple(pair_to_sample), "pairs")
+            rejects.append(self._write(attached["pairs"] | "PairSamples" >> beam.MapTuple(pair_to_sample), "pairs"))
         return rejects
 
     def _videos(self, root, pages) -> list:
@@ -148,14 +157,16 @@ class CurateAll(beam.PTransform):
         built = (sources | "VideoCandidates" >> beam.Flatten()) | "Videos" >> BuildVideoPairs(
             videos.download, videos.clips, videos.decontamination, videos.threads
         )
-        self._write(built["clips"] | "VideoSamples" >> beam.MapTuple(video_to_sample), "video")
-        return [built[REJECTS], *list_rejects]
+        shard_counts = self._write(built["clips"] | "VideoSamples" >> beam.MapTuple(video_to_sample), "video")
+        return [built[REJECTS], shard_counts, *list_rejects]
 
-    def _write(self, samples, kind_dir: str) -> None:
+    def _write(self, samples, kind_dir: str):
+        """The shards written; outputs their counts."""
         sharding = self.config.sharding
-        _ = samples | f"Write{kind_dir.title()}Shards" >> WriteShards(
+        written = samples | f"Write{kind_dir.title()}Shards" >> WriteShards(
             self.config.output, kind_dir, self.run_id, sharding.target_bytes, sharding.target_samples
         )
+        return written[REJECTS]
 
 
 def _read_lists(root, name: str, paths: tuple[str, ...], url_column: str, text_column: str, rejects: list):

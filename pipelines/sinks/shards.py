@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipelines.rejects import Rejects
+from pipelines.rejects import REJECTS, Rejects
 from pipelines.sinks.atomic import atomic_file
 from pipelines.sinks.jsonl import shard_of
 from schemas.manifest import MANIFEST_PARTS_DIR, shard_name
@@ -55,7 +55,8 @@ def shard_count(samples: int, total_bytes: int, target_bytes: int | None, target
 
 
 class WriteShards(beam.PTransform):
-    """Samples -> `OUTPUT/KIND_DIR/shard-SSSSS-of-NNNNN.tar` + their manifest parts; outputs ShardWritten."""
+    """Samples -> `OUTPUT/KIND_DIR/shard-SSSSS-of-NNNNN.tar` + their manifest parts; outputs
+    {"written": ShardWritten, REJECTS: counts}."""
 
     def __init__(
         self,
@@ -91,7 +92,8 @@ class WriteShards(beam.PTransform):
             samples
             | "AssignShard" >> beam.Map(_assign, beam.pvalue.AsSingleton(count))
             | "GroupByShard" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShard(self.output, self.kind_dir, self.run_id))
+            | "WriteShard"
+            >> beam.ParDo(_WriteShard(self.output, self.kind_dir, self.run_id)).with_outputs(REJECTS, main="written")
         )
 
 
@@ -120,6 +122,9 @@ class _WriteShard(beam.DoFn):
         self.kind_dir = kind_dir
         self.run_id = run_id
         self.counts = Rejects(f"{kind_dir}_shards")
+
+    def finish_bundle(self) -> Iterator:
+        yield from self.counts.flush()
 
     def process(self, shard_and_samples: tuple[tuple[int, int], Iterable[Sample]]) -> Iterator[ShardWritten]:
         (shard, num_shards), samples = shard_and_samples

@@ -7,7 +7,7 @@ import argparse
 
 from pipelines.fetch.arguments import add_fetch_arguments, fetch_config_from_args
 from pipelines.images.arguments import add_dedup_arguments, decontamination_from_args
-from pipelines.outcome import add_run_report_arguments
+from pipelines.outcome import add_run_report_arguments, launch_from_args
 from pipelines.readers.arguments import add_input_arguments, input_config_from_args
 from pipelines.readers.inputs import check_inputs_exist
 from pipelines.run.command import (
@@ -73,5 +73,5 @@ def run(args: argparse.Namespace, beam_args: list[str]) -> int:
         overwrite=args.overwrite,
     )
     return report_run(
-        run_all(config, beam_args, args.progress_every), config.datasets, args.output, args.max_error_rate
+        run_all(config, beam_args, launch_from_args(args)), config.datasets, args.output, args.max_error_rate
     )

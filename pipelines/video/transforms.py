@@ -61,6 +61,9 @@ class DownloadClips(beam.DoFn):
         self.threads = threads
         self.rejects = Rejects(STAGE)
 
+    def finish_bundle(self) -> Iterator:
+        yield from self.rejects.flush()
+
     def setup(self) -> None:
         self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="video")
 
