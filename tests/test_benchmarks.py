@@ -43,6 +43,7 @@ QUICK_TABLES = {  # script -> its tables
     "shard_writing.py": 1,
     "video_frames.py": 2,
     "image_processing.py": 2,
+    "runners.py": 1,
 }
 TABLE_RULE = re.compile(r"^\| ?:?-{2,}", re.MULTILINE)  # a markdown table's header rule
 
