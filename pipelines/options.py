@@ -1,4 +1,4 @@
-"""Beam pipeline options: the embedded default runner, and runner names Beam has no short form for."""
+"""Beam pipeline options, and the embedded default runner."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from apache_beam.runners.job.utils import dict_to_struct
 from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
 
-_RUNNER_ALIASES = {"daskrunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
-
 
 def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     """Options from Beam-style flags; with no --runner, the in-process runner on every core."""
@@ -24,8 +22,6 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     if runner is None:
         args.append(f"--direct_running_mode={flags.get('--direct_running_mode', 'multi_processing')}")
         args.append(f"--direct_num_workers={flags.get('--direct_num_workers', os.cpu_count() or 1)}")
-    elif runner.lower() in _RUNNER_ALIASES:
-        args = [f"--runner={_RUNNER_ALIASES[runner.lower()]}" if a.startswith("--runner=") else a for a in args]
     return PipelineOptions(args)
 
 

@@ -1,4 +1,5 @@
-"""The images in docker/: every Dockerfile passes hadolint, and the trainer's base image tracks the torch pin."""
+"""The images in docker/: every Dockerfile passes hadolint, their torch versions track the pins of
+pyproject.toml, and the worker image installs every package of the project."""
 
 from __future__ import annotations
 
@@ -44,12 +45,33 @@ def test_dockerfile_passes_hadolint(dockerfile: Path):
     assert done.returncode == 0, f"hadolint {dockerfile.name}:\n{done.stdout}{done.stderr}"
 
 
+def pins() -> dict[str, str]:
+    """Every `name==version` of pyproject.toml, core and extras."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    listed = [*project["dependencies"], *(dep for deps in project["optional-dependencies"].values() for dep in deps)]
+    return {found.group(1): found.group(2) for dep in listed if (found := re.fullmatch(r"([\w-]+)==([\d.]+)", dep))}
+
+
 def test_trainer_base_image_tracks_the_torch_pin():
-    dependencies = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    torch_pin = next(re.fullmatch(r"torch==([\d.]+)", dep) for dep in dependencies if dep.startswith("torch=="))
+    torch = pins()["torch"]
     base = re.search(r"^FROM pytorch/pytorch:(\S+)", (REPO_ROOT / "docker" / "trainer.Dockerfile").read_text(), re.M)
     assert base is not None, "docker/trainer.Dockerfile is no longer FROM pytorch/pytorch"
-    assert base.group(1).startswith(f"{torch_pin.group(1)}-cuda"), (
-        f"docker/trainer.Dockerfile is FROM pytorch/pytorch:{base.group(1)} but pyproject.toml pins "
-        f"torch=={torch_pin.group(1)}"
+    assert base.group(1).startswith(f"{torch}-cuda"), (
+        f"docker/trainer.Dockerfile is FROM pytorch/pytorch:{base.group(1)} but pyproject.toml pins torch=={torch}"
     )
+
+
+def test_worker_image_tracks_the_pins_and_installs_every_package():
+    worker = (REPO_ROOT / "docker" / "beam-worker.Dockerfile").read_text()
+    wanted = pins()
+    for name in ("torch", "torchvision"):
+        assert f"{name}=={wanted[name]}" in worker, f"beam-worker.Dockerfile does not install {name}=={wanted[name]}"
+    dependencies = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    beam_pin = next(
+        re.search(r"==([\d.]+?)\.?\*?$", dep).group(1) for dep in dependencies if dep.startswith("apache-beam")
+    )
+    base = re.search(r"^FROM apache/beam_python3\.11_sdk:(\S+)", worker, re.M)
+    assert base is not None and base.group(1).startswith(beam_pin), f"the worker's Beam is not apache-beam=={beam_pin}"
+    packages = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    for package in (name.rstrip("*") for name in packages["include"]):
+        assert re.search(rf"^COPY {package} {package}$", worker, re.M), f"the worker image leaves out {package}/"

@@ -6,7 +6,10 @@ import argparse
 import sys
 from importlib.metadata import version
 
-from trainer import eval_command, generate_command, presets_command, tokenizer_command, train_command
+try:
+    from trainer import eval_command, generate_command, presets_command, tokenizer_command, train_command
+except ModuleNotFoundError as missing:  # a curation-only install: `pip install flamingo-curate`
+    sys.exit(f"trainer needs {missing.name}: pip install 'flamingo-curate[train]'")
 
 COMMANDS = [train_command, eval_command, generate_command, tokenizer_command, presets_command]
 

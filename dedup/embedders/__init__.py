@@ -18,12 +18,13 @@ def embedder_from_spec(spec: dict[str, Any]) -> Embedder:
     kind = settings.pop("kind", None)
     if kind == "phash":
         return PerceptualHashEmbedder(**settings)
-    if kind == "open_clip":
-        from dedup.embedders.torch_models import OpenClipEmbedder
-
-        return OpenClipEmbedder(**settings)
-    if kind == "torchscript":
-        from dedup.embedders.torch_models import TorchScriptEmbedder
-
-        return TorchScriptEmbedder(**settings)
+    if kind in ("open_clip", "torchscript"):
+        try:
+            from dedup.embedders import torch_models
+        except ModuleNotFoundError as missing:
+            raise ValueError(
+                f"the {kind} embedder needs {missing.name}: pip install 'flamingo-curate[embed]' "
+                "(or build the worker image with --build-arg EXTRAS=[embed])"
+            ) from missing
+        return (torch_models.OpenClipEmbedder if kind == "open_clip" else torch_models.TorchScriptEmbedder)(**settings)
     raise ValueError(f"unknown embedder {kind!r}: choose one of {', '.join(EMBEDDERS)}")
