@@ -2,7 +2,7 @@
 upscaled) + JPEG encode, in seconds of video per second per core, on the real clips of
 testdata/video served from 127.0.0.1, side by side in one run:
 
-1. ours: `download_video` (yt-dlp) then `sample_frames` (ffmpeg's fps filter, scale, mjpeg to a pipe);
+1. ours: `download_video` (yt-dlp) then `sample_frames` (ffmpeg `select` of the first frame of each second, scale, mjpeg to a pipe);
 2. what a user would write first: urllib to a temp file, OpenCV reading every frame and keeping the
    one nearest each whole second, `cv2.resize` (INTER_AREA), `cv2.imencode('.jpg')`;
 3. ffmpeg with its fastest settings, after the same urllib download:
@@ -205,7 +205,7 @@ def probe(path: str) -> tuple[float, str, int, int]:
 
 # name in the main table -> (short name for the codec table, method)
 METHODS: dict[str, tuple[str, Method]] = {
-    "1. ours: yt-dlp + sample_frames (ffmpeg fps filter)": ("ours", ours),
+    "1. ours: yt-dlp + sample_frames (ffmpeg select, first frame of each second)": ("ours", ours),
     "2. urllib + OpenCV, decode every frame": ("OpenCV", opencv_every_frame),
     "3a. urllib + ffmpeg -ss T per second (1 process/frame)": ("ffmpeg -ss", ffmpeg_seek),
     "3b. urllib + ffmpeg -skip_frame nokey + fps: key frames, not 1-s times": ("ffmpeg nokey", ffmpeg_keyframes),

