@@ -110,7 +110,8 @@ def test_video_benchmarks_index_their_frames_at_one_per_second(tmp_path, testdat
         frames=FRAMES,
     )
     assert counts["videos"].indexed == 1
-    assert index.rows.column("view").to_pylist() == [f"t{second}" for second in range(5)]  # a 5.3 s clip
+    # a 5.3 s clip: seconds 0 to 5, the last partial one included
+    assert index.rows.column("view").to_pylist() == [f"t{second}" for second in range(6)]
 
 
 def test_save_and_load_give_the_same_answers(built, tmp_path, bench_folder):
