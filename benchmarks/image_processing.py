@@ -22,11 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
+import simplejpeg
 from common import default_testdata, per_core_rate
+from PIL import Image, ImageOps
 
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
-from pipelines.images.processing import ImageRejected, ImageRules, process_image
+from pipelines.images.processing import ImageRejected, ImageRules, ProcessedImage, process_image
 from pipelines.images.stage import DEFAULT_THREADS, fetch_and_process
 
 RULES = ImageRules()
@@ -44,7 +47,7 @@ def img2dataset_resizer():
     module_spec.loader.exec_module(module)
     return module.Resizer(
         image_size=RULES.target_size,
-        resize_mode=module.ResizeMode.keep_ratio,
+        resize_mode=module.ResizeMode.keep_ratio_largest,  # our keep_ratio: the longer side to 320
         resize_only_if_bigger=True,
         encode_quality=RULES.jpeg_quality,
         encode_format="jpg",
@@ -53,9 +56,41 @@ def img2dataset_resizer():
     )
 
 
-def ours(data: bytes) -> None:
+def ours(data: bytes) -> ProcessedImage | None:
     with contextlib.suppress(ImageRejected):
-        process_image(data, RULES)
+        return process_image(data, RULES)
+    return None
+
+
+def decode_only(data: bytes) -> None:
+    with contextlib.suppress(ValueError):
+        height, width = simplejpeg.decode_jpeg_header(data)[:2]
+        scale = min(1.0, 2 * RULES.target_size / max(width, height))
+        simplejpeg.decode_jpeg(data, min_width=round(width * scale), min_height=round(height * scale))
+
+
+def pillow_thumbnail(data: bytes) -> bytes | None:
+    """What a Pillow user writes: thumbnail() drafts the JPEG and resizes with Lanczos (reducing gap 2)."""
+    try:
+        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    except (OSError, ValueError):
+        return None
+    hashlib.sha256(data).hexdigest()
+    image.thumbnail((RULES.target_size, RULES.target_size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=RULES.jpeg_quality)
+    return out.getvalue()
+
+
+def mean_psnr(sources: list[bytes], jpegs: list[bytes | None], kept: list[int]) -> float:
+    scores = []
+    for i in kept:
+        output = np.asarray(Image.open(io.BytesIO(jpegs[i])).convert("RGB"), dtype=np.float64)
+        upright = ImageOps.exif_transpose(Image.open(io.BytesIO(sources[i]))).convert("RGB")
+        size = (output.shape[1], output.shape[0])
+        reference = np.asarray(upright.resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
+        scores.append(10 * np.log10(255**2 / max(np.mean((output - reference) ** 2), 1e-9)))
+    return float(np.mean(scores))
 
 
 class _SlowHandler(SimpleHTTPRequestHandler):
@@ -131,17 +166,29 @@ def main() -> None:
     images = [p.read_bytes() for p in paths]
     megapixels = sum(_pixels(d) for d in images) / 1e6 / len(images)
     print(f"{len(images)} real images, mean {megapixels:.2f} MP, {sum(map(len, images)) / len(images) / 1e3:.0f} KB")
-    print(f"one core (process CPU time), best of {args.rounds}\n")
-    print("| decode + validate + resize (+ hash) + encode | images/s/core |\n| --- | ---: |")
-    print(f"| ours (Pillow, JPEG draft, sha256 + pHash) | {per_core_rate(ours, images, args.rounds):.1f} |")
+    print(f"one core (process CPU time), best of {args.rounds}; quality: PSNR of the JPEG against a Lanczos")
+    print("resize of the full decode to the same size (the higher, the closer), over the images every method kept\n")
+    methods = {"floor: libjpeg-turbo decode at 2x the output (simplejpeg), nothing else": (decode_only, None)}
     resizer = img2dataset_resizer()
+    if resizer is not None:
+        methods["img2dataset 1.47 resizer (OpenCV, area) + sha256"] = (
+            lambda d: (resizer(io.BytesIO(d))[0], hashlib.sha256(d).hexdigest()),
+            lambda out: out[0],
+        )
+    methods["Pillow: thumbnail (JPEG draft + Lanczos) + save + sha256"] = (pillow_thumbnail, lambda out: out)
+    methods["ours: simplejpeg scaled decode + OpenCV area + sha256 + pHash"] = (
+        ours,
+        lambda out: out.jpeg if out else None,
+    )
+    print("| decode + validate + resize (+ hash) + encode | images/s/core | PSNR dB |\n| --- | ---: | ---: |")
     if resizer is None:
-        print("| img2dataset resizer (OpenCV) | not installed: make bench-deps |")
-    else:
-        rate = per_core_rate(lambda d: resizer(io.BytesIO(d)), images, args.rounds)
-        print(f"| img2dataset 1.47 resizer (OpenCV, no hash) | {rate:.1f} |")
-        rate = per_core_rate(lambda d: (resizer(io.BytesIO(d)), hashlib.sha256(d).hexdigest()), images, args.rounds)
-        print(f"| img2dataset 1.47 resizer + sha256 | {rate:.1f} |")
+        print("| img2dataset resizer (OpenCV) | not installed: make bench-deps | |")
+    outputs = {name: [jpeg(method(d)) for d in images] for name, (method, jpeg) in methods.items() if jpeg}
+    kept = [i for i in range(len(images)) if all(jpegs[i] is not None for jpegs in outputs.values())]
+    for name, (method, jpeg) in methods.items():
+        rate = per_core_rate(method, images, args.rounds)
+        quality = f"{mean_psnr(images, outputs[name], kept):.2f}" if jpeg else ""
+        print(f"| {name} | {rate:.1f} | {quality} |")
 
     print(f"\n| fetch from 127.0.0.1, {args.latency_ms:.0f} ms latency (wall clock) | images/s |\n| --- | ---: |")
     names = [str(p.relative_to(folder)) for p in paths]
@@ -150,8 +197,6 @@ def main() -> None:
 
 
 def _pixels(data: bytes) -> int:
-    from PIL import Image
-
     width, height = Image.open(io.BytesIO(data)).size
     return width * height
 

@@ -2,10 +2,13 @@
 
 import io
 
+import cv2
+import imagehash
+import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
-from pipelines.images.processing import ImageRejected, ImageRules, process_image
+from pipelines.images.processing import ImageRejected, ImageRules, phash_of_grey, process_image
 
 RULES = ImageRules()
 
@@ -117,3 +120,81 @@ def test_resize_modes(mode, size):
 def test_small_images_are_not_upscaled_unless_asked():
     assert process_image(encoded(photo((200, 150))), RULES).width == 200
     assert process_image(encoded(photo((200, 150))), ImageRules(upscale=True)).width == 320
+
+
+def decoded(jpeg: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(jpeg)).convert("RGB"), dtype=np.float64)
+
+
+def psnr(ours: np.ndarray, reference: np.ndarray) -> float:
+    return 10 * np.log10(255**2 / max(np.mean((ours - reference) ** 2), 1e-9))
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_gives_the_pixels_pillow_shows(orientation):
+    """The JPEG fast path decodes with libjpeg-turbo, which ignores EXIF: it must turn the pixels as Pillow does."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    image = photo((900, 600))
+    image.paste((255, 0, 0), (0, 0, 150, 100))  # a red top-left corner shows any turn or flip
+    data = encoded(image, quality=95, exif=exif.tobytes())
+    result = process_image(data, RULES)
+    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    assert (result.width, result.height) == tuple(round(side * 320 / 900) for side in upright.size)
+    reference = np.asarray(upright.resize((result.width, result.height), Image.Resampling.LANCZOS), dtype=np.float64)
+    assert psnr(decoded(result.jpeg), reference) > 30
+
+
+def test_output_size_follows_the_stored_picture_not_the_reduced_decode():
+    """A JPEG decoded at a DCT scale has rounded sides (4001 / 8 -> 501); the output keeps the source's ratio."""
+    result = process_image(encoded(photo((4001, 2999))), RULES)
+    assert (result.width, result.height) == (320, round(2999 * 320 / 4001))
+    assert (result.original_width, result.original_height) == (4001, 2999)
+
+
+def test_a_jpeg_that_libjpeg_only_warns_about_is_kept():
+    """Extraneous bytes before the end marker: a libjpeg warning, which Pillow accepts and so do we."""
+    data = encoded(photo((640, 480)))
+    assert data.endswith(b"\xff\xd9")
+    result = process_image(data[:-2] + b"\x00" * 16 + data[-2:], RULES)
+    assert (result.width, result.height) == (320, 240)
+
+
+def test_reduced_decoding_loses_nothing_against_decoding_every_pixel(testdata):
+    """Against a Lanczos resize of the full decode, ours (a DCT-scaled decode, then area averaging) is as close
+    as area averaging of the full decode (img2dataset's method) is."""
+    ours, full_area = [], []
+    for path in real_images(testdata):
+        data = path.read_bytes()
+        try:
+            result = process_image(data, RULES)
+        except ImageRejected:
+            continue
+        upright = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+        size = (result.width, result.height)
+        reference = np.asarray(upright.resize(size, Image.Resampling.LANCZOS), dtype=np.float64)
+        area = cv2.resize(np.asarray(upright), size, interpolation=cv2.INTER_AREA)
+        ours.append(psnr(decoded(result.jpeg), reference))
+        full_area.append(psnr(decoded(encoded(Image.fromarray(area), quality=90)), reference))
+    assert len(ours) >= 50
+    assert np.mean(ours) > np.mean(full_area) - 0.5, (np.mean(ours), np.mean(full_area))
+
+
+def test_the_perceptual_hash_is_imagehashs(testdata):
+    for path in real_images(testdata)[:12]:
+        grey = Image.open(path).convert("L").resize((32, 32), Image.Resampling.LANCZOS)
+        assert phash_of_grey(np.asarray(grey)) == str(imagehash.phash(grey))
+
+
+def test_a_reencoded_copy_keeps_its_perceptual_hash(testdata):
+    """The repetition rule counts an image and its re-encoded copies as one through this hash."""
+    same = total = 0
+    for path in real_images(testdata):
+        try:
+            original = process_image(path.read_bytes(), RULES).phash
+        except ImageRejected:
+            continue
+        for quality in (50, 75):
+            total += 1
+            same += process_image(encoded(Image.open(path).convert("RGB"), quality=quality), RULES).phash == original
+    assert same >= 0.9 * total, f"{same} of {total}"

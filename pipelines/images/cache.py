@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from pipelines.fetch.http_client import FetchConfig
-from pipelines.images.processing import ImageRules, ProcessedImage
+from pipelines.images.processing import PROCESSING_VERSION, ImageRules, ProcessedImage
 from pipelines.images.results import ImageResult
 from pipelines.rejects import REJECTS, Rejects
 from pipelines.sinks.atomic import atomic_file
@@ -68,7 +68,7 @@ class ImageCache:
 
 def cache_settings(fetch: FetchConfig, rules: ImageRules) -> str:
     """A digest of everything that decides a cached row's outcome besides the URL."""
-    decisive = (rules, fetch.max_bytes, fetch.honour_x_robots_tag, fetch.mirror)
+    decisive = (PROCESSING_VERSION, rules, fetch.max_bytes, fetch.honour_x_robots_tag, fetch.mirror)
     return hashlib.sha256(repr(decisive).encode()).hexdigest()[:16]
 
 
