@@ -2,20 +2,23 @@
 upscaled) + JPEG encode, in seconds of video per second per core, on the real clips of
 testdata/video served from 127.0.0.1, side by side in one run:
 
-1. ours: `download_video` (yt-dlp) then `sample_frames` (ffmpeg `select` of the first frame of each second, scale, mjpeg to a pipe);
+1. ours: `download_video` then `sample_frames` (PyAV in-process: decodes only what the first frame
+   of each second needs, scales and encodes only those frames), on the clip's own URL (a direct media
+   URL: the guarded fetcher) and on a page holding it in `<video src>` (yt-dlp's process);
 2. what a user would write first: urllib to a temp file, OpenCV reading every frame and keeping the
    one nearest each whole second, `cv2.resize` (INTER_AREA), `cv2.imencode('.jpg')`;
 3. ffmpeg with its fastest settings, after the same urllib download:
    a. one `ffmpeg -ss T -i FILE -frames:v 1` per second T (input seeking; one probe first for the duration);
    b. `-skip_frame nokey` (key frames only are decoded) with `fps=1:eof_action=pass`: its frames are
-      key frames repeated to fill the 1-s grid, not the frames at the exact times.
+      key frames repeated to fill the 1-s grid, not the frames at the exact times;
+4. the floor of decoding every frame: `ffmpeg -threads 1 -i FILE -f null -` (no frame kept).
 
 Expected frames: the whole seconds in [0, duration) of each clip; "distinct" counts different JPEGs
 per clip (a repeated key frame is one). CPU time is the process's own (the local server's threads
 included, the same for every method) plus its finished children's (ffmpeg) plus, for ours, what
 yt-dlp's process reports (its zygote forks it, so it is not our child; the zygote's one-time start,
-about 0.7 s, is left out as imports are); the clips run one at a time, best of `--repeat` passes per
-clip. Some frames of every method are decoded with PIL afterwards.
+about 0.7 s, is left out as imports are); the clips run one at a time, each by every method in turn (so a busy machine weighs on all alike),
+best of `--repeat` passes per clip and method. Some frames of every method are decoded with PIL afterwards.
 
     .venv/bin/python benchmarks/video_frames.py [--testdata PATH] [--repeat 2] [--quick]
 """
@@ -52,8 +55,9 @@ os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 import cv2  # after the setting, which it reads when imported
 
 MAX_SIDE = 320
-FFMPEG_QUALITY = 3  # mjpeg q:v, as FrameRules' default
-RULES = FrameRules(fps=1.0, max_frames=10_000, max_side=MAX_SIDE, jpeg_quality=FFMPEG_QUALITY)
+FFMPEG_QUALITY = 3  # mjpeg q:v of the ffmpeg methods
+RULES = FrameRules(fps=1.0, max_frames=10_000, max_side=MAX_SIDE)
+DOWNLOADS = DownloadConfig(addresses=AddressPolicy(allow_loopback=True), per_host_delay=0.0)
 SKIPPED = {"opencv/Megamind_bugy.avi"}  # a deliberately broken file: ours rejects it, the others differ
 SCALE = f"scale='min({MAX_SIDE},iw)':'min({MAX_SIDE},ih)':force_original_aspect_ratio=decrease"
 MJPEG_PIPE = ["-f", "image2pipe", "-c:v", "mjpeg", "-q:v", str(FFMPEG_QUALITY), "pipe:"]
@@ -65,6 +69,7 @@ _VIDEO = re.compile(rb"Video: (\w+).*?, (\d+)x(\d+)")
 class Clip:
     name: str  # relative to testdata/video
     url: str
+    page_url: str  # a page whose <video src> is the clip
     duration_s: float
     codec: str  # "h264 mp4", ...
     width: int
@@ -104,9 +109,17 @@ def cpu_seconds() -> float:
 # --- 1. ours --------------------------------------------------------------------------------------
 
 
-def ours(clip: Clip) -> Run:
+def ours_direct(clip: Clip) -> Run:
+    return _ours(clip.url)
+
+
+def ours_page(clip: Clip) -> Run:
+    return _ours(clip.page_url)
+
+
+def _ours(url: str) -> Run:
     started = cpu_seconds()
-    with download_video(clip.url, DownloadConfig(addresses=AddressPolicy(allow_loopback=True))) as video:
+    with download_video(url, DOWNLOADS) as video:
         downloaded = cpu_seconds() - started + video.cpu_s
         return Run(sample_frames(video.path, RULES).jpegs, downloaded, video.cpu_s)
 
@@ -191,6 +204,15 @@ def ffmpeg_keyframes(clip: Clip) -> Run:
     return Run(jpegs, downloaded)
 
 
+def ffmpeg_decode_only(clip: Clip) -> Run:
+    started = cpu_seconds()
+    with urllib_download(clip.url) as path:
+        downloaded = cpu_seconds() - started
+        command = [*_ffmpeg(), "-threads", "1", "-i", path, "-map", "0:v:0", "-f", "null", "-"]
+        subprocess.run(command, capture_output=True, check=True, timeout=120)
+    return Run([], downloaded)
+
+
 def _ffmpeg() -> list[str]:
     return [ffmpeg_executable(), "-nostdin", "-hide_banner", "-loglevel", "error"]
 
@@ -205,27 +227,35 @@ def probe(path: str) -> tuple[float, str, int, int]:
 
 # name in the main table -> (short name for the codec table, method)
 METHODS: dict[str, tuple[str, Method]] = {
-    "1. ours: yt-dlp + sample_frames (ffmpeg select, first frame of each second)": ("ours", ours),
+    "1a. ours, direct URL: guarded fetcher + sample_frames (PyAV, decodes what the 1-s frames need)": (
+        "ours direct",
+        ours_direct,
+    ),
+    "1b. ours, page with <video src>: yt-dlp (own process) + sample_frames": ("ours page", ours_page),
     "2. urllib + OpenCV, decode every frame": ("OpenCV", opencv_every_frame),
     "3a. urllib + ffmpeg -ss T per second (1 process/frame)": ("ffmpeg -ss", ffmpeg_seek),
     "3b. urllib + ffmpeg -skip_frame nokey + fps: key frames, not 1-s times": ("ffmpeg nokey", ffmpeg_keyframes),
+    "4. floor: urllib + ffmpeg -threads 1 -f null, every frame decoded, none kept": ("decode only", ffmpeg_decode_only),
 }
+NO_FRAMES = {"decode only"}  # methods that keep no frame: nothing to count or check
 
 
 # --- running and checking -------------------------------------------------------------------------
 
 
-def measure(method: Method, clips: list[Clip], repeat: int) -> dict[str, Measured]:
-    results = {clip.name: Measured() for clip in clips}
+def measure(methods: dict[str, Method], clips: list[Clip], repeat: int) -> dict[str, dict[str, Measured]]:
+    """Each clip by every method in turn, so that a busy machine weighs on all of them alike."""
+    results = {name: {clip.name: Measured() for clip in clips} for name in methods}
     for _ in range(repeat):
         for clip in clips:
-            wall, cpu = time.perf_counter(), cpu_seconds()
-            frames, downloaded, unseen = method(clip)
-            wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu + unseen
-            best = results[clip.name]
-            best.frames = frames
-            best.wall_s, best.cpu_s = min(best.wall_s, wall), min(best.cpu_s, cpu)
-            best.download_cpu_s = min(best.download_cpu_s, downloaded)
+            for name, method in methods.items():
+                wall, cpu = time.perf_counter(), cpu_seconds()
+                frames, downloaded, unseen = method(clip)
+                wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu + unseen
+                best = results[name][clip.name]
+                best.frames = frames
+                best.wall_s, best.cpu_s = min(best.wall_s, wall), min(best.cpu_s, cpu)
+                best.download_cpu_s = min(best.download_cpu_s, downloaded)
     return results
 
 
@@ -258,8 +288,19 @@ def load_clips(folder: Path, served: Path, base_url: str) -> list[Clip]:
             continue
         link = name.replace("/", "-")
         (served / link).symlink_to(path.resolve())
+        (served / f"{link}.html").write_text(f"<html><head><title>{name}</title></head><video src='{link}'></video>")
         duration, codec, width, height = probe(str(path))
-        clips.append(Clip(name, base_url + link, duration, f"{codec} {path.suffix.lstrip('.')}", width, height))
+        clips.append(
+            Clip(
+                name,
+                base_url + link,
+                f"{base_url}{link}.html",
+                duration,
+                f"{codec} {path.suffix.lstrip('.')}",
+                width,
+                height,
+            )
+        )
     return clips
 
 
@@ -285,7 +326,7 @@ def main() -> None:
         expected = sum(clip.expected for clip in clips)
         print(f"{len(clips)} real clips, {total_s:.1f} s of video, {expected} frames expected at 1 FPS")
         print(f"one clip at a time, best of {args.repeat} per clip; CPU = process + ffmpeg children + yt-dlp's\n")
-        results = {name: measure(method, clips, args.repeat) for name, (_, method) in METHODS.items()}
+        results = measure({name: method for name, (_, method) in METHODS.items()}, clips, args.repeat)
 
     rows, problems, checked = [], [], 0
     for name, measured in results.items():
@@ -305,8 +346,9 @@ def main() -> None:
                 f"{total_s / cpu:.1f}",
             ]
         )
-        n, found = check_jpegs(name, clips, measured)
-        checked, problems = checked + n, problems + found
+        if METHODS[name][0] not in NO_FRAMES:
+            n, found = check_jpegs(name, clips, measured)
+            checked, problems = checked + n, problems + found
     header = ["method", "clips", "video s", "frames / expected", "distinct", "wall s", "CPU s download", "CPU s"]
     print(table([*header, "video s / s / core"], rows))
 
@@ -322,6 +364,8 @@ def main() -> None:
 
     print("\nclips whose frame count is not the expected one (frames/expected)")
     for name, measured in results.items():
+        if METHODS[name][0] in NO_FRAMES:
+            continue
         counts = {clip.name: (len(measured[clip.name].frames), clip.expected) for clip in clips}
         odd = [f"{clip} {got}/{want}" for clip, (got, want) in counts.items() if got != want]
         print(f"- {METHODS[name][0]}: {', '.join(odd) or 'none'}")

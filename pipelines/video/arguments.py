@@ -92,4 +92,6 @@ def download_config_from_args(args: argparse.Namespace) -> DownloadConfig:
         max_height=args.max_video_height,
         addresses=fetch.addresses,
         user_agent=fetch.user_agent,
+        per_host_delay=fetch.per_host_delay,
+        respect_robots=fetch.respect_robots,
     )

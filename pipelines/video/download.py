@@ -1,11 +1,11 @@
-"""One video URL -> a local file, with yt-dlp in a child process: the smallest format that still
-gives frames of the target size, caps on bytes, duration and memory, a deadline, bounded retries, no
-playlists, the same address rules as every other fetch, and the temporary folder removed on every
-path.
+"""One video URL -> a local file, the temporary folder removed on every path.
 
-Direct file URLs and pages with `<video src>` go through yt-dlp's generic extractor; watch pages of
-the sites it knows (YouTube, Vimeo, ...) through theirs. A site that blocks bots answers with an
-HTTP error or a sign-in wall: that is a counted reason, not a retry loop or a hang.
+A direct media URL (`.mp4`, `.webm`, ...: see `direct`) is fetched by the project's own guarded
+fetcher. Anything else (pages with `<video src>`, watch pages of the sites yt-dlp knows) goes to
+yt-dlp in a child process: the smallest format that still gives frames of the target size, caps on
+bytes, duration and memory, a deadline, bounded retries, no playlists, the same address rules as
+every other fetch. A site that blocks bots answers with an HTTP error or a sign-in wall: that is a
+counted reason, not a retry loop or a hang.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from dedup.video_frames import ffmpeg_executable
 from pipelines.fetch.address_guard import AddressPolicy, BadUrl, BlockedAddress, UnresolvableHost, check_url
 from pipelines.fetch.guarded_proxy import GuardedProxy
-from pipelines.fetch.http_client import USER_AGENT
+from pipelines.fetch.http_client import USER_AGENT, FetchConfig
+from pipelines.video.direct import DirectFetchFailed, fetch_media, is_direct_media_url
 from pipelines.video.ytdlp_zygote import DeadlineExceeded, Zygote
 
 _ZYGOTE = Zygote()  # one per worker process, shared by its download threads
@@ -36,6 +39,22 @@ class DownloadConfig:
     addresses: AddressPolicy = field(default_factory=AddressPolicy)
     user_agent: str = USER_AGENT
     max_memory_bytes: int = 1 << 30  # yt-dlp's address space, extraction included
+    per_host_delay: float = 1.0  # direct fetches: seconds between two requests to one host
+    respect_robots: bool = True  # direct fetches
+
+    def direct_fetch(self) -> FetchConfig:
+        """The guarded fetcher's settings for a direct media URL: this download's caps and deadline."""
+        return FetchConfig(
+            user_agent=self.user_agent,
+            connect_timeout=self.socket_timeout_s,
+            read_timeout=self.socket_timeout_s,
+            deadline=self.deadline_s,
+            max_retries=self.retries,
+            max_bytes=self.max_bytes,
+            per_host_delay=self.per_host_delay,
+            respect_robots=self.respect_robots,
+            addresses=self.addresses,
+        )
 
 
 @dataclass(frozen=True)
@@ -44,8 +63,8 @@ class DownloadedVideo:
     title: str
     description: str
     duration_s: float | None  # as the site declares it; None for bare files
-    extractor: str
-    cpu_s: float  # of yt-dlp's process and its children
+    extractor: str  # "direct" for a direct media URL
+    cpu_s: float  # of yt-dlp's process and its children; 0 for a direct media URL
 
 
 class VideoRejected(Exception):
@@ -78,12 +97,17 @@ _ERROR_REASONS: tuple[tuple[str, str], ...] = (
 def download_video(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo]:
     """Download `url` into a temporary folder that exists only inside the `with` block.
 
-    yt-dlp runs in a child process under hard limits (see `ytdlp_child`), killed at the deadline.
-    It follows redirects itself, so all its traffic goes through a GuardedProxy that
-    applies the address rules to every connection, redirected ones included, and holds the
-    download to `max_bytes` read from the network in all, extraction pages included.
+    A direct media URL is fetched in this process (`direct`). For anything else yt-dlp runs in a
+    child process under hard limits (see `ytdlp_child`), killed at the deadline. It follows
+    redirects itself, so all its traffic goes through a GuardedProxy that applies the address rules
+    to every connection, redirected ones included, and holds the download to `max_bytes` read from
+    the network in all, extraction pages included.
     """
     _check_address(url, config.addresses)
+    if is_direct_media_url(url):
+        with _direct_download(url, config) as video:
+            yield video
+        return
     with (
         tempfile.TemporaryDirectory(prefix="curate-video-") as folder,
         GuardedProxy(config.addresses, config.socket_timeout_s, max_bytes=config.max_bytes) as proxy,
@@ -96,6 +120,22 @@ def download_video(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo
         if proxy.over_budget:  # an answer without a declared length looks complete where the proxy cut it
             raise VideoRejected("too_large", f"{url}: over {config.max_bytes} bytes read from the network")
         yield DownloadedVideo(**answer["video"])
+
+
+@contextmanager
+def _direct_download(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo]:
+    try:
+        body = fetch_media(url, config.direct_fetch())
+    except DirectFetchFailed as failed:
+        raise VideoRejected(failed.reason, failed.detail) from None
+    name = PurePosixPath(unquote(urlsplit(url).path))
+    with tempfile.TemporaryDirectory(prefix="curate-video-") as folder:
+        path = f"{folder}/video{name.suffix.lower()}"
+        with open(path, "wb") as file:
+            file.write(body)
+        del body
+        # the file's name is its title, as yt-dlp's generic extractor gives it
+        yield DownloadedVideo(path, name.stem, description="", duration_s=None, extractor="direct", cpu_s=0.0)
 
 
 def _options(folder: str, config: DownloadConfig) -> dict[str, Any]:
