@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 from common import default_testdata
 
-from dedup.video_frames import FrameRules, ffmpeg_executable, sample_frames, split_jpegs
+from dedup.video_frames import FrameRules, ffmpeg_executable, sample_frames
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.local_server import LocalServer
 from pipelines.video.download import DownloadConfig, download_video
@@ -372,6 +372,19 @@ def main() -> None:
 
     print(f"\nPIL decoded {checked} JPEGs (first, middle, last of each clip and method)", end="")
     print(": all JPEG at the expected size" if not problems else ":\n  " + "\n  ".join(problems))
+
+
+def split_jpegs(stream: bytes) -> list[bytes]:
+    """A concatenation of baseline JPEGs -> each one. Inside entropy-coded data ffmpeg stuffs every
+    0xFF with 0x00, so the end marker 0xFFD9 only ever appears at the end of an image."""
+    frames, start = [], stream.find(b"\xff\xd8")
+    while start >= 0:
+        end = stream.find(b"\xff\xd9", start + 2)
+        if end < 0:
+            break
+        frames.append(stream[start : end + 2])
+        start = stream.find(b"\xff\xd8", end + 2)
+    return frames
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ import numpy
 import simplejpeg
 from av.video.reformatter import VideoReformatter
 
-JPEG_START, JPEG_END = b"\xff\xd8", b"\xff\xd9"
 MIN_TOLERATED_ERRORS = 3
 MCU_SIDE = 16  # of a 4:2:0 JPEG, in pixels
 # Frames decoded against the container's duration: a stream that lost more than this share is
@@ -303,16 +302,3 @@ def _jpeg(frame: av.VideoFrame, scaler: VideoReformatter, rules: FrameRules) -> 
     # copies there it reads whatever memory follows, and the same frame gives different JPEG bytes
     y, u, v = (numpy.pad(p, ((0, MCU_SIDE), (0, MCU_SIDE)), mode="edge")[: p.shape[0], : p.shape[1]] for p in planes)
     return simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=rules.jpeg_quality)
-
-
-def split_jpegs(stream: bytes) -> list[bytes]:
-    """A concatenation of baseline JPEGs -> each one. Inside entropy-coded data ffmpeg stuffs every
-    0xFF with 0x00, so the end marker 0xFFD9 only ever appears at the end of an image."""
-    frames, start = [], stream.find(JPEG_START)
-    while start >= 0:
-        end = stream.find(JPEG_END, start + 2)
-        if end < 0:
-            break
-        frames.append(stream[start : end + 2])
-        start = stream.find(JPEG_START, end + 2)
-    return frames
