@@ -35,19 +35,28 @@ def load_image(jpeg: bytes, settings: ImageSettings, rng: np.random.Generator | 
     try:
         with Image.open(io.BytesIO(jpeg)) as image:
             image.draft("RGB", (size, size))  # JPEG: decode at the smallest scale still >= the target
-            image = image.convert("RGB")
+            if image.mode != "RGB":  # converting RGB to RGB would only copy it
+                image = image.convert("RGB")
             scale = size / max(image.size)
             target = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
             resized = image.resize(target, Image.Resampling.BICUBIC)
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise BadImage(f"undecodable image ({error})") from error
-    fill = tuple(round(255 * m) for m in settings.mean)
-    canvas = Image.new("RGB", (size, size), fill)
-    canvas.paste(resized, ((size - target[0]) // 2, (size - target[1]) // 2))
-    pixels = np.asarray(canvas).transpose(2, 0, 1)
+    pixels = _padded_to_square(np.asarray(resized), settings)
     if rng is not None:
         pixels = _augment(pixels, settings, rng)
     return np.ascontiguousarray(pixels)
+
+
+def _padded_to_square(resized: np.ndarray, settings: ImageSettings) -> np.ndarray:
+    """[h, w, 3] -> [3, size, size], centred on the mean colour: written straight in channel-first order,
+    with no padded image in between to convert and transpose."""
+    size, (height, width) = settings.size, resized.shape[:2]
+    pixels = np.empty((3, size, size), dtype=np.uint8)
+    pixels[:] = np.array([round(255 * m) for m in settings.mean], dtype=np.uint8)[:, None, None]
+    top, left = (size - height) // 2, (size - width) // 2
+    pixels[:, top : top + height, left : left + width] = resized.transpose(2, 0, 1)
+    return pixels
 
 
 def _augment(pixels: np.ndarray, settings: ImageSettings, rng: np.random.Generator) -> np.ndarray:
