@@ -3,6 +3,8 @@ hand, language identification, the CLI flags, and the defaults on real article t
 
 import argparse
 import json
+import math
+from collections import Counter
 from dataclasses import fields
 
 import lxml.html
@@ -13,12 +15,14 @@ from pipelines.filters.text_quality import (
     TextFilterConfig,
     add_text_filter_arguments,
     char_repetition_ratio,
+    char_repetition_ratios,
     document_rejection,
     document_scores,
     duplicate_fractions,
     duplicate_ngram_char_fraction,
     judge_document,
     paragraph_rejection,
+    paragraph_rejections,
     repetition_rejection,
     special_character_ratio,
     stopword_ratio,
@@ -207,12 +211,49 @@ def test_obelics_measures_by_hand():
     assert special_character_ratio("") == 0.0
 
 
+def _char_repetition_by_counting(text: str, n: int) -> float:
+    """OBELICS's character repetition ratio, counted the plain way."""
+    counts = Counter(text[i : i + n] for i in range(len(text) - n + 1))
+    repeated = sorted((c for c in counts.values() if c > 1), reverse=True)
+    return sum(repeated[: math.isqrt(len(counts))]) / max(1, len(text) - n + 1)
+
+
+def test_char_repetition_counted_for_many_texts_at_once_is_each_texts_own():
+    """The page's paragraphs are measured together: no n-gram may span two of them or count in another."""
+    texts = ["ha" * 40, "", "short", "abcdefghijk" * 3, "ok_ok_good_ok", "abcdefghijk", "x" * 10, "é😀ü" * 20]
+    for n in (3, 10):
+        ratios = char_repetition_ratios(texts, n)
+        assert ratios == [pytest.approx(_char_repetition_by_counting(text, n)) for text in texts]
+        assert ratios == [char_repetition_ratio(text, n) for text in texts]
+    assert char_repetition_ratios([], 10) == [] and char_repetition_ratios(["", "abc"], 10) == [0.0, 0.0]
+
+
+def test_paragraphs_judged_together_as_one_by_one():
+    paragraphs = [
+        ("The flamingo stands on one leg, and nobody is quite sure why it does so for hours.", False),
+        ("ha " * 30, False),
+        ("Home", True),
+        ("Home", False),
+        ("buy now " * 20, True),
+    ]
+    expected = [paragraph_rejection(text, "en", CONFIG, heading) for text, heading in paragraphs]
+    assert paragraph_rejections(paragraphs, "en", CONFIG) == expected
+    assert expected[0] is None and expected[1] is not None and expected[3] == "too_few_words"
+
+
 # --- words, languages, stop words ------------------------------------------------------------------
 
 
 def test_word_splitting():
     assert tokens("Don’t stop: l'homme, COVID-19 in 2023!") == ["don't", "stop", "l'homme", "covid", "19", "in", "2023"]
     assert words("COVID-19 in 2023") == ["covid", "in"]  # numbers are not words
+    # ASCII text takes a shorter path: the same tokens and ratios as through the Unicode classes, which
+    # a trailing non-ASCII dash (no word character) forces
+    ascii_text = "It's 9_to_5 (or 24/7), O'Neill said -- rock'n'roll' x'' 'quoted' A1b2 ~!@#$%^&*+=[]{}|;:<>?"
+    assert tokens(ascii_text) == tokens(ascii_text + " —")
+    assert special_character_ratio(ascii_text) == pytest.approx(
+        (special_character_ratio(ascii_text + "—") * (len(ascii_text) + 1) - 1) / len(ascii_text)
+    )
     assert words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]  # vowel signs do not split Hindi words
     assert words("新华网北京电 今天") == ["新", "华", "网", "北", "京", "电", "今", "天"]  # one word per character
     assert words("한국어 문장입니다") == ["한국어", "문장입니다"]  # Korean spaces its words

@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import heapq
+import itertools
 import math
 import re
+import string
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -208,6 +210,10 @@ _LETTERS_AND_MARKS, _WORD_CHARS, _CJK_CHARS = _character_classes()
 _LETTER_RUNS = re.compile(f"[{_LETTERS_AND_MARKS}]+")
 _CJK_CHAR = re.compile(f"[{_CJK_CHARS}]")
 _TOKEN = re.compile(f"[{_CJK_CHARS}]|[{_WORD_CHARS}]+(?:'[{_WORD_CHARS}]+)*")
+# The same for lower-cased ASCII text, whose only letters, marks and numbers are a-z and 0-9: the
+# small classes match faster. (Most paragraphs of the web are ASCII.)
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+_ASCII_LETTERS = string.ascii_letters.encode()
 _APOSTROPHES = ("’", "ʼ", "＇")  # read as "'"
 # Sentence punctuation: OBELICS's {. , ; : ? !} and their equivalents in other scripts (full-width
 # and ideographic, Arabic and Urdu, Devanagari, Armenian, Ethiopic, Burmese, Khmer, Tibetan), and "…".
@@ -219,7 +225,24 @@ _PARAGRAPH_SEPARATOR = "\n\n"
 
 def tokens(text: str) -> list[str]:
     """Lower-cased tokens: words and numbers, each CJK character its own token."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.lower())
     return _TOKEN.findall(_straight_apostrophes(text.lower()))
+
+
+@dataclass(frozen=True)
+class _Split:
+    tokens: tuple[str, ...]
+    words: tuple[str, ...]
+    cjk: int
+
+
+@functools.lru_cache(maxsize=1024)
+def _split(text: str) -> _Split:
+    """A paragraph's tokens, words and CJK characters, split once: the paragraph rules and then the
+    document rules (whose tokens are those of its paragraphs, end to end) read the same split."""
+    all_tokens = tuple(tokens(text))
+    return _Split(all_tokens, tuple(words_of(all_tokens)), cjk_characters(text))
 
 
 def _straight_apostrophes(text: str) -> str:
@@ -229,9 +252,9 @@ def _straight_apostrophes(text: str) -> str:
     return text
 
 
-def words_of(all_tokens: list[str]) -> list[str]:
+def words_of(all_tokens: Sequence[str]) -> list[str]:
     """The tokens that are words: not made of digits only."""
-    return [t for t in all_tokens if not t.isdigit()]
+    return list(itertools.filterfalse(str.isdigit, all_tokens))
 
 
 def words(text: str) -> list[str]:
@@ -260,55 +283,68 @@ def special_character_ratio(text: str) -> float:
     """
     if not text:
         return 0.0
-    letters = sum(map(len, _LETTER_RUNS.findall(text)))
-    return (len(text) - letters) / len(text)
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _ASCII_LETTERS)) / len(text)
+    return len(_LETTER_RUNS.sub("", text)) / len(text)
 
 
 def char_repetition_ratio(text: str, n: int = 10) -> float:
     """OBELICS/ROOTS: the occurrences of the k most frequent repeated character n-grams over all n-gram
     occurrences, with k = floor(sqrt(number of distinct n-grams)); only n-grams seen twice or more count."""
-    total = len(text) - n + 1
-    if total <= 0:
-        return 0.0
-    if total < _NUMPY_FROM:
-        counts = list(Counter(text[i : i + n] for i in range(total)).values())
-    else:
-        counts = _char_ngram_counts(text, n).tolist()
-    repeated = [c for c in counts if c > 1]
-    if not repeated:
-        return 0.0
-    k = math.isqrt(len(counts))
-    top = sum(repeated) if len(repeated) <= k else sum(heapq.nlargest(k, repeated))
-    return top / total
+    return char_repetition_ratios([text], n)[0]
 
 
-# Longer texts count their character n-grams with numpy: as fast at 150 characters, 10x faster at a few thousand.
-_NUMPY_FROM = 150
 _HASH_MULTIPLIER = np.uint64(0x100000001B3)  # FNV-1's 64-bit prime
+_TEXT_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio: text numbers land far apart
 
 
-def _char_ngram_counts(text: str, n: int) -> np.ndarray:
-    """How often each distinct character n-gram occurs (in no particular order), by a 64-bit polynomial
-    hash of each n-gram (a collision among the ~10^4 n-grams of a page has odds of about 10^-11)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    total = len(codes) - n + 1
-    hashes = codes[:total].copy()
+def char_repetition_ratios(texts: Sequence[str], n: int = 10) -> list[float]:
+    """`char_repetition_ratio` of each text, counted together: one round of numpy operations for all of
+    a page's paragraphs instead of one per paragraph (their fixed cost outweighed the counting).
+
+    N-grams are told apart by a 64-bit polynomial hash, with the text's number mixed in (a collision
+    among the ~10^4 n-grams of a page has odds of about 10^-11); only n-grams wholly inside one text
+    count."""
+    windows = [max(len(text) - n + 1, 0) for text in texts]
+    if not any(windows):
+        return [0.0] * len(texts)
+    lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32).astype(np.uint64)
+    starts = len(codes) - n + 1
+    hashes = codes[:starts].copy()
     for offset in range(1, n):
         hashes *= _HASH_MULTIPLIER  # wraps around modulo 2^64
-        hashes += codes[offset : offset + total]
-    hashes.sort()
-    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
-    return np.diff(np.append(starts, total))
+        hashes += codes[offset : offset + starts]
+    text_of = np.repeat(np.arange(len(texts)), lengths)[:starts]
+    inside = np.arange(starts) + n <= np.cumsum(lengths)[text_of]
+    text_of = text_of[inside]
+    # Each distinct (text, n-gram) is a run once sorted; its length is the n-gram's count in that text.
+    keys = hashes[inside] + text_of.astype(np.uint64) * _TEXT_MULTIPLIER
+    order = np.argsort(keys)
+    keys = keys[order]
+    run_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.diff(np.append(run_starts, len(keys)))
+    run_text = text_of[order[run_starts]]
+    top_k = np.array([math.isqrt(d) for d in np.bincount(run_text, minlength=len(texts)).tolist()])
+    repeated = counts > 1
+    counts, run_text = counts[repeated], run_text[repeated]
+    # Within each text, counts largest first: a run ranks among the k most frequent by its position.
+    order = np.lexsort((-counts, run_text))
+    counts, run_text = counts[order], run_text[order]
+    rank = np.arange(len(counts)) - np.searchsorted(run_text, run_text)
+    counted = rank < top_k[run_text]
+    top = np.bincount(run_text[counted], weights=counts[counted], minlength=len(texts))
+    return [int(repeated) / total if total else 0.0 for repeated, total in zip(top.tolist(), windows, strict=True)]
 
 
-def word_repetition_ratio(word_list: list[str], n: int = 5) -> float:
+def word_repetition_ratio(word_list: Sequence[str], n: int = 5) -> float:
     """OBELICS/ROOTS: share of word n-gram occurrences whose n-gram occurs more than once. (Counted
     with tuples: this runs on every paragraph, mostly a few dozen words, where numpy costs more.)"""
     if len(word_list) < n:
         return 0.0
     counts = Counter(zip(*(word_list[i:] for i in range(n)), strict=False))
     total = len(word_list) - n + 1
-    return sum(c for c in counts.values() if c > 1) / total
+    return (total - list(counts.values()).count(1)) / total
 
 
 def punctuation_ratio(text: str, token_count: float) -> float:
@@ -352,14 +388,14 @@ def stopwords(lang: str) -> frozenset[str] | None:
     return frozenset(_straight_apostrophes(word.lower()) for word in justext.get_stoplist(name))
 
 
-def stopword_ratio(word_list: list[str], lang: str) -> float | None:
+def stopword_ratio(word_list: Sequence[str], lang: str) -> float | None:
     """Share of words in the language's stop list; None where the language has no list."""
     stoplist = stopwords(lang)
     if stoplist is None:
         return None
     if not word_list:
         return 0.0
-    return sum(1 for w in word_list if w in stoplist) / len(word_list)
+    return sum(map(stoplist.__contains__, word_list)) / len(word_list)
 
 
 # --- MassiveWeb (Gopher) measures ------------------------------------------------------------------
@@ -401,9 +437,10 @@ class WordNgrams:
     the n-grams come from those of the (n-1)-grams and the next token, one `np.unique` per size, so
     every Gopher measure of a document shares the work and none hashes a tuple of strings."""
 
-    def __init__(self, token_list: list[str]) -> None:
-        vocabulary: dict[str, int] = {}
-        self._ids = {1: np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in token_list), np.int64)}
+    def __init__(self, token_list: Sequence[str]) -> None:
+        vocabulary = {token: i for i, token in enumerate(dict.fromkeys(token_list))}
+        ids = np.fromiter(map(vocabulary.__getitem__, token_list), np.int64, count=len(token_list))
+        self._ids = {1: ids}
         self._vocabulary_size = len(vocabulary)
         self._lengths = np.fromiter(map(len, token_list), np.int64, count=len(token_list))
         self._total_chars = int(self._lengths.sum())
@@ -452,41 +489,58 @@ def paragraph_rejection(text: str, lang: str, config: TextFilterConfig, heading_
     """Why OBELICS's node-level rules drop this paragraph, or None to keep it. A heading or a list item
     is not prose: the rules on prose (a minimum of words, stop words, punctuation) pass it, so that
     "1. Define early retirement" and "2. Calculate how much you need" are judged alike."""
+    return paragraph_rejections([(text, heading_or_item)], lang, config)[0]
+
+
+def paragraph_rejections(
+    paragraphs: Sequence[tuple[str, bool]], lang: str, config: TextFilterConfig
+) -> list[str | None]:
+    """`paragraph_rejection` of each (text, heading_or_item), the rules in the same order; the last and
+    costliest, character repetition, is measured at once for all the paragraphs that reach it."""
+    reasons: list[str | None] = []
+    reaching: list[int] = []
+    for text, heading_or_item in paragraphs:
+        reason, decided = _rejection_before_char_repetition(text, lang, config, heading_or_item)
+        if not decided:
+            reaching.append(len(reasons))
+        reasons.append(reason)
+    ratios = char_repetition_ratios([paragraphs[i][0] for i in reaching], config.char_repetition_ngram)
+    for i, ratio in zip(reaching, ratios, strict=True):
+        reasons[i] = "high_char_repetition_ratio" if ratio > config.max_paragraph_char_repetition else None
+    return reasons
+
+
+def _rejection_before_char_repetition(
+    text: str, lang: str, config: TextFilterConfig, heading_or_item: bool
+) -> tuple[str | None, bool]:
+    """(reason, decided): decided is False when every rule but character repetition passes."""
     if not config.paragraph_rules:
-        return None
-    all_tokens = tokens(text)
-    word_list = words_of(all_tokens)
-    cjk = cjk_characters(text)
+        return None, True
+    split = _split(text)
+    all_tokens, word_list, cjk = split.tokens, split.words, split.cjk
     count = word_count(len(word_list), cjk, config.cjk_chars_per_word)
     if count < config.min_paragraph_words and not heading_or_item:
-        return "too_few_words"
+        return "too_few_words", True
     if count > config.max_paragraph_words:
-        return "too_many_words"
+        return "too_many_words", True
     if special_character_ratio(text) > config.max_paragraph_special_char_ratio:
-        return "high_special_char_ratio"
-    if heading_or_item:
-        return _repetition(text, word_list, lang, config)
-    if config.stopword_rules:
-        ratio = stopword_ratio(word_list, lang)
-        if ratio is not None and ratio < config.min_paragraph_stopword_ratio:
-            return "low_stopword_ratio"
-    marks = len(_PUNCTUATION.findall(text))
-    token_count = word_count(len(all_tokens), cjk, config.cjk_chars_per_word)
-    checked = token_count + marks >= config.min_paragraph_tokens_for_punctuation
-    if checked and marks / (token_count + marks) < config.min_paragraph_punctuation_ratio:
-        return "low_punctuation_ratio"
-    return _repetition(text, word_list, lang, config)
-
-
-def _repetition(text: str, word_list: list[str], lang: str, config: TextFilterConfig) -> str | None:
+        return "high_special_char_ratio", True
+    if not heading_or_item:
+        if config.stopword_rules:
+            ratio = stopword_ratio(word_list, lang)
+            if ratio is not None and ratio < config.min_paragraph_stopword_ratio:
+                return "low_stopword_ratio", True
+        marks = len(_PUNCTUATION.findall(text))
+        token_count = word_count(len(all_tokens), cjk, config.cjk_chars_per_word)
+        checked = token_count + marks >= config.min_paragraph_tokens_for_punctuation
+        if checked and marks / (token_count + marks) < config.min_paragraph_punctuation_ratio:
+            return "low_punctuation_ratio", True
     if (
         lang not in UNSPACED_LANGUAGES
         and word_repetition_ratio(word_list, config.word_repetition_ngram) > config.max_paragraph_word_repetition
     ):
-        return "high_word_repetition_ratio"
-    if char_repetition_ratio(text, config.char_repetition_ngram) > config.max_paragraph_char_repetition:
-        return "high_char_repetition_ratio"
-    return None
+        return "high_word_repetition_ratio", True
+    return None, False
 
 
 def document_rejection(paragraphs: list[str], lang: str, config: TextFilterConfig) -> str | None:
@@ -534,13 +588,13 @@ class _Document:
     @property
     def tokens(self) -> list[str]:
         if self._tokens is None:
-            self._tokens = tokens(self.text)
+            self._tokens = [token for paragraph in self.paragraphs for token in _split(paragraph).tokens]
         return self._tokens
 
     @property
     def words(self) -> list[str]:
         if self._words is None:
-            self._words = words_of(self.tokens)
+            self._words = [word for paragraph in self.paragraphs for word in _split(paragraph).words]
         return self._words
 
     @property
@@ -552,7 +606,7 @@ class _Document:
     @property
     def cjk(self) -> int:
         if self._cjk is None:
-            self._cjk = cjk_characters(self.text)
+            self._cjk = sum(_split(paragraph).cjk for paragraph in self.paragraphs)
         return self._cjk
 
     def measure(self, name: str) -> float | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from lxml.html import HtmlElement
+from lxml import etree
 
 # Elements whose whole subtree never holds article content.
 DROPPED_TAGS = frozenset(
@@ -44,7 +44,7 @@ _CAMEL_HUMP = re.compile(r"([a-z])([A-Z])")  # "adUltraBody" names an ad
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
-def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: int = 0) -> bool:
+def is_boilerplate(element: etree._Element, inside_content: bool, page_paragraphs: int = 0) -> bool:
     """`page_paragraphs`: the page's `<p>` count; an element named like clutter that holds nearly
     all of them wraps the page (a whole page inside a `<form>` or a `div#share-buttons-parent`)."""
     tag = element.tag
@@ -61,7 +61,10 @@ def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: 
     style = element.get("style")
     if style and _HIDDEN_STYLE.search(style):
         return True
-    names = _name_kinds(element.get("class"), element.get("id"))
+    class_, id_ = element.get("class"), element.get("id")
+    if class_ is None and id_ is None:
+        return False
+    names = _name_kinds(class_, id_)
     if names is None:
         return False
     clutter, layout, content = names
@@ -69,10 +72,10 @@ def is_boilerplate(element: HtmlElement, inside_content: bool, page_paragraphs: 
         return not _holds_the_page(element, page_paragraphs, ARTICLE_SHARE if content else WRAPPER_SHARE)
     if not layout or content:
         return False
-    return len(element.findall(".//p")) < MIN_PARAGRAPHS_OF_A_WRAPPER
+    return _paragraphs_in(element) < MIN_PARAGRAPHS_OF_A_WRAPPER
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=65536)
 def _name_kinds(class_: str | None, id_: str | None) -> tuple[bool, bool, bool] | None:
     """(names clutter, names layout, names content) for a class and id; None when both are empty.
     Cached: a page repeats the same few class names on most of its elements."""
@@ -89,20 +92,25 @@ def _name_kinds(class_: str | None, id_: str | None) -> tuple[bool, bool, bool] 
 
 class PageBoilerplate:
     """`is_boilerplate` for the elements of one page, each decided once: the article search and the
-    walk that follows it ask about the same elements."""
+    walk that follows it ask about the same elements. Only furniture depends on where it stands."""
 
-    def __init__(self, root: HtmlElement) -> None:
-        self.page_paragraphs = len(root.findall(".//p"))
-        self._verdicts: dict[tuple[HtmlElement, bool], bool] = {}
+    def __init__(self, root: etree._Element) -> None:
+        self.page_paragraphs = _paragraphs_in(root)
+        self._verdicts: dict[etree._Element, bool] = {}
 
-    def __call__(self, element: HtmlElement, inside_content: bool) -> bool:
-        key = (element, inside_content)
-        verdict = self._verdicts.get(key)
+    def __call__(self, element: etree._Element, inside_content: bool) -> bool:
+        if not inside_content and element.tag in FURNITURE_TAGS:
+            return True
+        verdict = self._verdicts.get(element)
         if verdict is None:
-            verdict = self._verdicts[key] = is_boilerplate(element, inside_content, self.page_paragraphs)
+            verdict = self._verdicts[element] = is_boilerplate(element, True, self.page_paragraphs)
         return verdict
 
 
-def _holds_the_page(element: HtmlElement, page_paragraphs: int, share: float = WRAPPER_SHARE) -> bool:
-    paragraphs = len(element.findall(".//p"))
+def _holds_the_page(element: etree._Element, page_paragraphs: int, share: float = WRAPPER_SHARE) -> bool:
+    paragraphs = _paragraphs_in(element)
     return paragraphs >= MIN_PARAGRAPHS_OF_A_WRAPPER and paragraphs >= share * page_paragraphs
+
+
+def _paragraphs_in(element: etree._Element) -> int:
+    return sum(1 for _ in element.iterdescendants("p"))

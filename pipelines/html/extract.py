@@ -7,16 +7,16 @@ it stands, carrying its alt text, title, declared size and figure caption.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import HTMLParser
 
 from pipelines.html.boilerplate import CONTENT_CONTAINERS, PageBoilerplate
 from pipelines.html.images import declared_size, image_url
-from pipelines.html.main_content import is_leaf_block, is_link_list_item, is_prose, is_teaser, main_content
+from pipelines.html.main_content import is_link_list_item, is_prose, is_teaser, main_content
+from pipelines.html.page_index import PageIndex, text_of
 from schemas import ImageSegment, TextSegment, neutralise_special_tokens
 from schemas.records import Segment
 
@@ -30,8 +30,11 @@ BLOCK_TAGS = frozenset(
 SCRIPT_TAGS = ("script", "style", "template")
 CELL_TAGS = frozenset({"td", "th"})
 HEADINGS_AND_ITEMS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "li", "dt", "dd"})
-_WHITESPACE = re.compile(r"\s+")
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# The same parse without lxml.html's element classes, for the extraction: lxml.html picks each
+# element's class in Python code whenever lxml makes an object for the element, and the extraction
+# makes one for every element of the page and uses none of those classes' methods.
+_PLAIN_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
 
 
 @dataclass(frozen=True)
@@ -48,17 +51,21 @@ class HtmlParseError(ValueError):
     pass
 
 
-def parse_html(html_text: str) -> HtmlElement:
+def parse_html(html_text: str, parser: etree.HTMLParser = _PARSER) -> etree._Element:
+    """The page's root element; lxml.html's elements unless another parser is given."""
     try:
-        return document_fromstring(html_text, parser=_PARSER)
+        root = etree.fromstring(html_text, parser)
+        if root is None:
+            raise etree.ParserError("Document is empty")
     except (etree.ParserError, ValueError) as error:
         raise HtmlParseError(f"unparseable HTML ({error})") from error
+    return root
 
 
 def extract_page(html_text: str, page_url: str, prose_outside_article: bool = True) -> ExtractedPage:
     """`prose_outside_article`: keep the page's prose outside its article too (M3W and OBELICS keep
     pages, not only articles); False keeps the article's text alone."""
-    root = parse_html(html_text)
+    root = parse_html(html_text, _PLAIN_PARSER)
     # Their text is code, not page text: left in, it would count as prose wherever text is measured.
     etree.strip_elements(root, *SCRIPT_TAGS, with_tail=False)
     base_url = _base_url(root, page_url)
@@ -83,13 +90,14 @@ def extract_page(html_text: str, page_url: str, prose_outside_article: bool = Tr
     )
 
 
-def _base_url(root: HtmlElement, page_url: str) -> str:
+def _base_url(root: etree._Element, page_url: str) -> str:
     base = root.find(".//base[@href]")
     return urljoin(page_url, base.get("href").strip()) if base is not None else page_url
 
 
 def _clean(text: str) -> str:
-    return neutralise_special_tokens(_WHITESPACE.sub(" ", text).strip())
+    # str.split() splits on exactly the characters that `\s` matches
+    return neutralise_special_tokens(" ".join(text.split()))
 
 
 class _SegmentWalker:
@@ -105,60 +113,64 @@ class _SegmentWalker:
         self._blocks: list[str] = []  # the open block elements, innermost last
         self._buffer: list[str] = []
 
-    def walk(self, root: HtmlElement) -> None:
+    def walk(self, root: etree._Element) -> None:
         """Everything inside the article's containers (less boilerplate); outside them, only prose."""
         boilerplate = PageBoilerplate(root)
-        article = main_content(root, boilerplate)
+        index = PageIndex(root)
+        article = main_content(root, boilerplate, index)
         around_article = {ancestor for container in article for ancestor in container.iterancestors()}
         content_depth = 0
         kept = 0 if article else 1  # depth inside the article, or inside prose outside it
-        opened: set[HtmlElement] = set()
-        skipped: set[HtmlElement] = set()
+        opened: set[etree._Element] = set()
+        skipped: set[etree._Element] = set()
         walker = etree.iterwalk(root, events=("start", "end"))
         for event, element in walker:
             tag = element.tag
             if not isinstance(tag, str):
                 continue
             if event == "start":
-                if (element not in around_article and boilerplate(element, content_depth > 0)) or (
+                around = element in around_article
+                if (not around and boilerplate(element, content_depth > 0)) or (
                     tag == "noscript" and element.find(".//img") is None
                 ):
                     walker.skip_subtree()
                     skipped.add(element)
                     continue
-                leaf = is_leaf_block(element)
-                if not kept and element not in around_article:
-                    prose = self.prose_outside_article and leaf and is_prose(element)
+                leaf = index.is_leaf_block(element)
+                if not kept and not around:
+                    prose = self.prose_outside_article and leaf and is_prose(element, index)
                     if element in article or prose:
                         kept += 1
                         opened.add(element)
                     elif leaf or tag == "img":
                         walker.skip_subtree()
                         skipped.add(element)
-                        self.outside_images += tag == "img" or len(element.findall(".//img"))
-                        self.outside_paragraphs += tag != "img" and bool(element.text_content().strip())
+                        self.outside_images += tag == "img" or _count_descendants(element, "img")
+                        self.outside_paragraphs += tag != "img" and bool(index.text(element).strip())
                         continue
-                if tag == "a" and is_teaser(element):
+                if tag == "a" and is_teaser(element, index):
                     walker.skip_subtree()
                     skipped.add(element)
-                    self.teaser_images += len(element.findall(".//img"))
+                    self.teaser_images += _count_descendants(element, "img")
                     continue
-                if leaf and is_link_list_item(element):
+                if leaf and is_link_list_item(element, index):
                     walker.skip_subtree()
                     skipped.add(element)
                     self.link_items += 1
                     continue
                 content_depth += tag in CONTENT_CONTAINERS
-                if tag in BLOCK_TAGS or tag == "br":
-                    self._flush()
                 if tag in BLOCK_TAGS:
+                    self._flush()
                     self._blocks.append(tag)
+                elif tag == "br":
+                    self._flush()
                 elif tag in CELL_TAGS:
                     self._buffer.append(" ")
                 elif tag == "img":
                     self._add_image(element)
-                if element.text and tag != "noscript" and kept:
-                    self._buffer.append(element.text)
+                # lxml makes a new string at each read of .text or .tail: read once, and only when kept
+                if kept and tag != "noscript" and (text := element.text):
+                    self._buffer.append(text)
             else:
                 if element not in skipped:
                     content_depth -= tag in CONTENT_CONTAINERS
@@ -167,21 +179,21 @@ class _SegmentWalker:
                         self._blocks.pop()
                     if element in opened:
                         kept -= 1
-                if element.tail and kept:
-                    self._buffer.append(element.tail)
+                if kept and (tail := element.tail):
+                    self._buffer.append(tail)
         self._flush()
 
     def _flush(self) -> None:
         if not self._buffer:
             return
-        text = _clean("".join(self._buffer))
+        words = "".join(self._buffer).split()
         self._buffer.clear()
-        if text:
+        if words:
             if self._blocks and self._blocks[-1] in HEADINGS_AND_ITEMS:
                 self.headings_and_items.append(len(self.segments))
-            self.segments.append(TextSegment(text))
+            self.segments.append(TextSegment(neutralise_special_tokens(" ".join(words))))
 
-    def _add_image(self, img: HtmlElement) -> None:
+    def _add_image(self, img: etree._Element) -> None:
         url = image_url(img, self.base_url)
         if not url:
             return
@@ -201,11 +213,15 @@ class _SegmentWalker:
         )
 
 
-def _figure_caption(img: HtmlElement, max_levels: int = 4) -> str:
+def _count_descendants(element: etree._Element, tag: str) -> int:
+    return sum(1 for _ in element.iterdescendants(tag))
+
+
+def _figure_caption(img: etree._Element, max_levels: int = 4) -> str:
     for level, ancestor in enumerate(img.iterancestors()):
         if level >= max_levels:
             break
         if ancestor.tag == "figure":
             caption = ancestor.find(".//figcaption")
-            return _clean(caption.text_content()) if caption is not None else ""
+            return _clean(text_of(caption)) if caption is not None else ""
     return ""

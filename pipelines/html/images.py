@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-from lxml.html import HtmlElement
+from lxml import etree
 
 # Attributes that lazy-loading scripts copy into `src`, most specific first.
 LAZY_SRC_ATTRIBUTES = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-url", "data-hi-res-src")
@@ -18,10 +18,16 @@ _PLACEHOLDER = re.compile(
     r"(blank|spacer|transparent|trans|empty|clear|grey|gray|loading|loader|pixel)\.(gif|png|jpe?g|webp)",
     re.I,
 )
+# What every match of _PLACEHOLDER contains, lower-cased: most URLs contain none, and `in` is cheaper
+# than the case-insensitive alternation.
+_PLACEHOLDER_HINTS = (
+    "data:", "placeholder", "lazy", "1x1", "blank.", "spacer.", "trans", "empty.", "clear.", "grey.", "gray.",
+    "loading.", "loader.", "pixel.",
+)  # fmt: skip
 _DESCRIPTOR = re.compile(r"^(\d+(?:\.\d+)?)([wx])$")
 
 
-def image_url(img: HtmlElement, base_url: str) -> str | None:
+def image_url(img: etree._Element, base_url: str) -> str | None:
     """The absolute URL of the image an `<img>` shows once scripts have run, or None: a lazy-loading
     attribute wins over `src` (which then holds a placeholder or a blurred thumbnail)."""
     for name in LAZY_SRC_ATTRIBUTES:
@@ -29,7 +35,7 @@ def image_url(img: HtmlElement, base_url: str) -> str | None:
         if value and not value.startswith("data:"):
             return urljoin(base_url, value)
     src = (img.get("src") or "").strip()
-    if src and not _PLACEHOLDER.search(src):
+    if src and not _is_placeholder(src):
         return urljoin(base_url, src)
     for srcset in _srcsets(img):
         chosen = choose_from_srcset(srcset)
@@ -38,7 +44,15 @@ def image_url(img: HtmlElement, base_url: str) -> str | None:
     return urljoin(base_url, src) if src else None
 
 
-def _srcsets(img: HtmlElement):
+def _is_placeholder(src: str) -> bool:
+    if src.isascii():
+        lowered = src.lower()
+        if not any(hint in lowered for hint in _PLACEHOLDER_HINTS):
+            return False
+    return bool(_PLACEHOLDER.search(src))
+
+
+def _srcsets(img: etree._Element):
     for name in ("srcset", *LAZY_SRCSET_ATTRIBUTES):
         if img.get(name):
             yield img.get(name)
@@ -50,7 +64,7 @@ def _srcsets(img: HtmlElement):
                     yield source.get(name)
 
 
-def _enclosing_picture(img: HtmlElement) -> HtmlElement | None:
+def _enclosing_picture(img: etree._Element) -> etree._Element | None:
     # libxml2 predates <picture>: it does not know <source> is void and nests the <img> inside it.
     for level, ancestor in enumerate(img.iterancestors()):
         if ancestor.tag == "picture":
@@ -99,7 +113,7 @@ def parse_srcset(srcset: str) -> list[tuple[str, str]]:
     return candidates
 
 
-def declared_size(img: HtmlElement, attribute: str) -> int | None:
+def declared_size(img: etree._Element, attribute: str) -> int | None:
     """The integer width/height attribute in pixels (`width="640"`, `"640px"`), None if absent or relative."""
     value = (img.get(attribute) or "").strip().lower().removesuffix("px")
     return int(value) if value.isdigit() else None

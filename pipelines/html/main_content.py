@@ -16,12 +16,11 @@ import re
 from collections.abc import Callable
 
 from lxml import etree
-from lxml.html import HtmlElement
 
-from pipelines.html.boilerplate import CONTENT_CONTAINERS, PageBoilerplate
+from pipelines.html.boilerplate import CONTENT_CONTAINERS, FURNITURE_TAGS, PageBoilerplate
 from pipelines.html.images import declared_size
+from pipelines.html.page_index import PARAGRAPH_TAGS, PageIndex
 
-PARAGRAPH_TAGS = ("p", "pre", "td", "blockquote")  # list items are not scored: link lists would win
 MIN_PARAGRAPH_CHARS = 25
 SIBLING_SHARE = 0.2  # a sibling scoring this share of the best container is part of the article
 IMAGE_SCORE = 3
@@ -46,19 +45,19 @@ _TAG_WEIGHT = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td":
                "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5}  # fmt: skip
 
 
-def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlElement]:
+def main_content(root: etree._Element, boilerplate: PageBoilerplate, index: PageIndex) -> set[etree._Element]:
     """The article's containers (empty when the page has no paragraph to speak of); boilerplate
     (`is_boilerplate`) is never a candidate, as Readability first removes unlikely candidates."""
-    scores: dict[HtmlElement, float] = {}
+    scores: dict[etree._Element, float] = {}
     for block in _scored_blocks(root, boilerplate):
         if block.tag == "img":
             if _small(block):
                 continue
             score = IMAGE_SCORE  # a photo story's pictures are its content as much as its text
-        elif block.tag == "div" and _has_block_children(block):
+        elif block.tag == "div" and index.has_block_children(block):
             continue
         else:
-            text = block.text_content()
+            text = index.text(block)
             if len(text.strip()) < MIN_PARAGRAPH_CHARS:
                 continue
             score = 1 + text.count(",") + text.count("，") + min(len(text) // 100, 3)
@@ -69,11 +68,11 @@ def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlEle
     if not scores:
         return set()
     # Link density costs a walk of the container: measured for the likely winners, then as asked.
-    final = {e: scores[e] * (1 - link_density(e)) for e in sorted(scores, key=scores.get, reverse=True)[:RANKED]}
+    final = {e: scores[e] * (1 - index.link_density(e)) for e in sorted(scores, key=scores.get, reverse=True)[:RANKED]}
 
-    def final_score(element: HtmlElement) -> float:
+    def final_score(element: etree._Element) -> float:
         if element not in final and element in scores:
-            final[element] = scores[element] * (1 - link_density(element))
+            final[element] = scores[element] * (1 - index.link_density(element))
         return final.get(element, 0.0)
 
     best = _common_ancestor_of_close_rivals(max(final, key=final.get), final)
@@ -84,34 +83,28 @@ def main_content(root: HtmlElement, boilerplate: PageBoilerplate) -> set[HtmlEle
     for sibling in parent if parent is not None else ():
         if sibling is best or not isinstance(sibling.tag, str):
             continue
-        if final_score(sibling) >= threshold or (sibling.tag == "p" and is_prose(sibling)):
+        if final_score(sibling) >= threshold or (sibling.tag == "p" and is_prose(sibling, index)):
             chosen.add(sibling)
         elif sibling.tag in ("figure", "header"):  # the lead picture, in or beside the article's header
             chosen.update(figure for figure in sibling.iter("figure") if not _small_figure(figure))
-    if sum(len(container.text_content()) for container in chosen) < MIN_ARTICLE_CHARS:
+    if sum(len(index.text(container)) for container in chosen) < MIN_ARTICLE_CHARS:
         return set()  # too little to call an article: the page is kept whole
     return chosen
 
 
-def _scored_blocks(root: HtmlElement, boilerplate: PageBoilerplate):
-    content_depth = 0
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, element in walker:
-        if not isinstance(element.tag, str):
-            continue
-        if event == "end":
-            content_depth -= element.tag in CONTENT_CONTAINERS
-            continue
-        if boilerplate(element, content_depth > 0):
+def _scored_blocks(root: etree._Element, boilerplate: PageBoilerplate):
+    walker = etree.iterwalk(root, events=("start",))
+    for _, element in walker:
+        tag = element.tag
+        # Furniture inside article/main is content: only then is an ancestor looked for.
+        inside_content = tag in FURNITURE_TAGS and next(element.iterancestors(*CONTENT_CONTAINERS), None) is not None
+        if boilerplate(element, inside_content):
             walker.skip_subtree()
-            content_depth += element.tag in CONTENT_CONTAINERS  # undone by its end event
-            continue
-        content_depth += element.tag in CONTENT_CONTAINERS
-        if element.tag in _SCORED_TAGS:
+        elif tag in _SCORED_TAGS:
             yield element
 
 
-def _common_ancestor_of_close_rivals(best: HtmlElement, final: dict[HtmlElement, float]) -> HtmlElement:
+def _common_ancestor_of_close_rivals(best: etree._Element, final: dict[etree._Element, float]) -> etree._Element:
     """When the article is split over several containers that score alike (a list per section), the
     article is the ancestor that holds at least three of them, as Readability decides."""
     rivals = [e for e in sorted(final, key=final.get, reverse=True)[1:TOP_CANDIDATES] if final[e] >= 0.75 * final[best]]
@@ -127,8 +120,8 @@ def _common_ancestor_of_close_rivals(best: HtmlElement, final: dict[HtmlElement,
 
 
 def _rising_ancestor(
-    best: HtmlElement, scores: dict[HtmlElement, float], final_score: Callable[[HtmlElement], float]
-) -> HtmlElement:
+    best: etree._Element, scores: dict[etree._Element, float], final_score: Callable[[etree._Element], float]
+) -> etree._Element:
     """An ancestor that scores higher than the one below it, before the scores fall under a third of
     the best's: more of the article lies in its other branches (a table layout's other cells), so it
     is the article, as Readability decides."""
@@ -148,7 +141,7 @@ def _rising_ancestor(
     return best
 
 
-def _only_child_to_parent(best: HtmlElement) -> HtmlElement:
+def _only_child_to_parent(best: etree._Element) -> etree._Element:
     """A container that is its parent's only element is the parent's content: go up (as Readability
     does), so that the article's other sections become siblings."""
     parent = best.getparent()
@@ -157,57 +150,56 @@ def _only_child_to_parent(best: HtmlElement) -> HtmlElement:
     return best
 
 
-def _element_children(element: HtmlElement) -> list[HtmlElement]:
+def _element_children(element: etree._Element) -> list[etree._Element]:
     return [child for child in element if isinstance(child.tag, str)]
 
 
-def _small_figure(figure: HtmlElement) -> bool:
+def _small_figure(figure: etree._Element) -> bool:
     images = figure.findall(".//img")
     return not images or all(_small(img) for img in images)
 
 
-def _small(img: HtmlElement) -> bool:
+def _small(img: etree._Element) -> bool:
     sizes = [declared_size(img, name) for name in ("width", "height")]
     return any(size is not None and size < MIN_IMAGE_SIDE for size in sizes)
 
 
-def link_density(element: HtmlElement) -> float:
-    text = len(element.text_content())
-    if not text:
-        return 0.0
-    return min(1.0, sum(len(link.text_content()) for link in element.iter("a")) / text)
-
-
-def is_prose(element: HtmlElement, min_words: int = 50, max_link_density: float = 0.1) -> bool:
+def is_prose(element: etree._Element, index: PageIndex, min_words: int = 50, max_link_density: float = 0.1) -> bool:
     """Real text rather than furniture: enough words, few of them in links, ending like a sentence."""
-    text = element.text_content().strip()
+    text = index.text(element).strip()
     if (
         len(text.split()) < min_words
         or text[-1:] not in ".!?\"'”)…。"
         or next(element.iterancestors("a"), None) is not None
     ):
         return False
-    return link_density(element) <= max_link_density
+    return index.link_density(element) <= max_link_density
 
 
-def is_link_list_item(element: HtmlElement, max_chars: int = 160, min_link_density: float = 0.6) -> bool:
+def is_link_list_item(
+    element: etree._Element, index: PageIndex, max_chars: int = 160, min_link_density: float = 0.6
+) -> bool:
     """A short block that is mostly a link: an item of a list of other pages, inside an article too.
     Short is counted in characters, so that it means the same in languages written without spaces."""
-    if element.tag not in _LIST_ITEM_TAGS or element.find(".//a") is None or element.find(".//img") is not None:
+    if element.tag not in _LIST_ITEM_TAGS or not _has_descendant(element, "a") or _has_descendant(element, "img"):
         return False  # no link: not a link; a picture: see is_teaser
-    return len(element.text_content().strip()) < max_chars and link_density(element) >= min_link_density
+    return len(index.text(element).strip()) < max_chars and index.link_density(element) >= min_link_density
 
 
-def is_teaser(link: HtmlElement, max_words: int = 20) -> bool:
+def is_teaser(link: etree._Element, index: PageIndex, max_words: int = 20) -> bool:
     """A picture that links to another page with a short headline: a teaser card, not the article's own
     figure (a link to the picture's larger version, or a picture-only link to its file page, is kept)."""
     href = (link.get("href") or "").strip().lower()
     if not href or href.startswith(("#", "javascript:")) or _IMAGE_FILE.search(href):
         return False
-    return link.find(".//img") is not None and MIN_HEADLINE_WORDS <= len(link.text_content().split()) <= max_words
+    return _has_descendant(link, "img") and MIN_HEADLINE_WORDS <= len(index.text(link).split()) <= max_words
 
 
-def class_weight(element: HtmlElement) -> int:
+def _has_descendant(element: etree._Element, tag: str) -> bool:
+    return next(element.iterdescendants(tag), None) is not None
+
+
+def class_weight(element: etree._Element) -> int:
     return _names_weight(element.get("class"), element.get("id"))
 
 
@@ -216,37 +208,12 @@ def _names_weight(*names: str | None) -> int:
     return sum(25 * (bool(POSITIVE.search(name)) - bool(NEGATIVE.search(name))) for name in names if name)
 
 
-def _initial_score(element: HtmlElement) -> float:
+def _initial_score(element: etree._Element) -> float:
     return _TAG_WEIGHT.get(element.tag, 0) + class_weight(element)
 
 
-def _ancestors(element: HtmlElement, levels: int):
+def _ancestors(element: etree._Element, levels: int):
     for level, ancestor in enumerate(element.iterancestors()):
         if level >= levels or ancestor.tag in ("body", "html"):
             return
         yield ancestor
-
-
-_BLOCK_CHILDREN = frozenset({"div", "p", "table", "ul", "ol", "dl", "section", "article", "main", "pre", "blockquote",
-                             "figure", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "aside", "nav", "form"})  # fmt: skip
-
-
-def _has_block_children(element: HtmlElement) -> bool:
-    return any(child.tag in _BLOCK_CHILDREN for child in element)
-
-
-def is_leaf_block(element: HtmlElement) -> bool:
-    """A block whose children are all inline: a paragraph, however it is marked up."""
-    return element.tag in (
-        *PARAGRAPH_TAGS,
-        "div",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "figure",
-        "span",
-        "a",
-    ) and not _has_block_children(element)

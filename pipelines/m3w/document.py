@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from dedup.near_duplicates import NearDuplicateRules
 from pipelines.filters.image_urls import ImageUrlRules, image_url_rejection
 from pipelines.filters.language import identify_language
-from pipelines.filters.text_quality import TextFilterConfig, judge_document, paragraph_rejection
+from pipelines.filters.text_quality import TextFilterConfig, judge_document, paragraph_rejections
 from pipelines.html.decode import decode_html
 from pipelines.html.extract import HtmlParseError, extract_page
 from pipelines.readers.page import RawPage
@@ -65,6 +65,13 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
 
     result.dropped_images.update(extracted.skipped_images)
     result.dropped_paragraphs.update(extracted.skipped_paragraphs)
+    # Each distinct paragraph (and whether it is a heading or list item) is judged once, all together.
+    judged = dict.fromkeys(
+        (segment.text, index in extracted.headings_and_items)
+        for index, segment in enumerate(extracted.segments)
+        if isinstance(segment, TextSegment)
+    )
+    verdicts = dict(zip(judged, paragraph_rejections(list(judged), language, config.text), strict=True))
     segments = []
     seen_images: set[str] = set()
     seen_paragraphs: set[str] = set()
@@ -81,8 +88,7 @@ def build_document(page: RawPage, config: M3WConfig) -> DocumentResult:
             seen_images.add(segment.url)
         else:
             reason = "repeated_in_document" if segment.text in seen_paragraphs else None
-            heading_or_item = index in extracted.headings_and_items
-            reason = reason or paragraph_rejection(segment.text, language, config.text, heading_or_item)
+            reason = reason or verdicts[segment.text, index in extracted.headings_and_items]
             if reason:
                 result.dropped_paragraphs[reason] += 1
                 continue
