@@ -7,6 +7,8 @@ import re
 
 from lxml import etree
 
+from pipelines.html.page_index import count_descendants
+
 # Elements whose whole subtree never holds article content.
 DROPPED_TAGS = frozenset(
     {
@@ -72,7 +74,7 @@ def is_boilerplate(element: etree._Element, inside_content: bool, page_paragraph
         return not _holds_the_page(element, page_paragraphs, ARTICLE_SHARE if content else WRAPPER_SHARE)
     if not layout or content:
         return False
-    return _paragraphs_in(element) < MIN_PARAGRAPHS_OF_A_WRAPPER
+    return count_descendants(element, "p") < MIN_PARAGRAPHS_OF_A_WRAPPER
 
 
 @functools.lru_cache(maxsize=65536)
@@ -95,7 +97,7 @@ class PageBoilerplate:
     walk that follows it ask about the same elements. Only furniture depends on where it stands."""
 
     def __init__(self, root: etree._Element) -> None:
-        self.page_paragraphs = _paragraphs_in(root)
+        self.page_paragraphs = count_descendants(root, "p")
         self._verdicts: dict[etree._Element, bool] = {}
 
     def __call__(self, element: etree._Element, inside_content: bool) -> bool:
@@ -108,9 +110,5 @@ class PageBoilerplate:
 
 
 def _holds_the_page(element: etree._Element, page_paragraphs: int, share: float = WRAPPER_SHARE) -> bool:
-    paragraphs = _paragraphs_in(element)
+    paragraphs = count_descendants(element, "p")
     return paragraphs >= MIN_PARAGRAPHS_OF_A_WRAPPER and paragraphs >= share * page_paragraphs
-
-
-def _paragraphs_in(element: etree._Element) -> int:
-    return sum(1 for _ in element.iterdescendants("p"))

@@ -16,7 +16,7 @@ from lxml.html import HTMLParser
 from pipelines.html.boilerplate import CONTENT_CONTAINERS, PageBoilerplate
 from pipelines.html.images import declared_size, image_url
 from pipelines.html.main_content import is_link_list_item, is_prose, is_teaser, main_content
-from pipelines.html.page_index import PageIndex, text_of
+from pipelines.html.page_index import PageIndex, count_descendants, text_of
 from schemas import ImageSegment, TextSegment, neutralise_special_tokens
 from schemas.records import Segment
 
@@ -145,13 +145,13 @@ class _SegmentWalker:
                     elif leaf or tag == "img":
                         walker.skip_subtree()
                         skipped.add(element)
-                        self.outside_images += tag == "img" or _count_descendants(element, "img")
+                        self.outside_images += tag == "img" or count_descendants(element, "img")
                         self.outside_paragraphs += tag != "img" and bool(index.text(element).strip())
                         continue
                 if tag == "a" and is_teaser(element, index):
                     walker.skip_subtree()
                     skipped.add(element)
-                    self.teaser_images += _count_descendants(element, "img")
+                    self.teaser_images += count_descendants(element, "img")
                     continue
                 if leaf and is_link_list_item(element, index):
                     walker.skip_subtree()
@@ -186,12 +186,12 @@ class _SegmentWalker:
     def _flush(self) -> None:
         if not self._buffer:
             return
-        words = "".join(self._buffer).split()
+        text = _clean("".join(self._buffer))
         self._buffer.clear()
-        if words:
+        if text:
             if self._blocks and self._blocks[-1] in HEADINGS_AND_ITEMS:
                 self.headings_and_items.append(len(self.segments))
-            self.segments.append(TextSegment(neutralise_special_tokens(" ".join(words))))
+            self.segments.append(TextSegment(text))
 
     def _add_image(self, img: etree._Element) -> None:
         url = image_url(img, self.base_url)
@@ -211,10 +211,6 @@ class _SegmentWalker:
                 declared_height=declared_size(img, "height"),
             )
         )
-
-
-def _count_descendants(element: etree._Element, tag: str) -> int:
-    return sum(1 for _ in element.iterdescendants(tag))
 
 
 def _figure_caption(img: etree._Element, max_levels: int = 4) -> str:

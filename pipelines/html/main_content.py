@@ -19,7 +19,7 @@ from lxml import etree
 
 from pipelines.html.boilerplate import CONTENT_CONTAINERS, FURNITURE_TAGS, PageBoilerplate
 from pipelines.html.images import declared_size
-from pipelines.html.page_index import PARAGRAPH_TAGS, PageIndex
+from pipelines.html.page_index import PARAGRAPH_TAGS, PageIndex, has_descendant
 
 MIN_PARAGRAPH_CHARS = 25
 SIBLING_SHARE = 0.2  # a sibling scoring this share of the best container is part of the article
@@ -181,7 +181,7 @@ def is_link_list_item(
 ) -> bool:
     """A short block that is mostly a link: an item of a list of other pages, inside an article too.
     Short is counted in characters, so that it means the same in languages written without spaces."""
-    if element.tag not in _LIST_ITEM_TAGS or not _has_descendant(element, "a") or _has_descendant(element, "img"):
+    if element.tag not in _LIST_ITEM_TAGS or not has_descendant(element, "a") or has_descendant(element, "img"):
         return False  # no link: not a link; a picture: see is_teaser
     return len(index.text(element).strip()) < max_chars and index.link_density(element) >= min_link_density
 
@@ -192,11 +192,7 @@ def is_teaser(link: etree._Element, index: PageIndex, max_words: int = 20) -> bo
     href = (link.get("href") or "").strip().lower()
     if not href or href.startswith(("#", "javascript:")) or _IMAGE_FILE.search(href):
         return False
-    return _has_descendant(link, "img") and MIN_HEADLINE_WORDS <= len(index.text(link).split()) <= max_words
-
-
-def _has_descendant(element: etree._Element, tag: str) -> bool:
-    return next(element.iterdescendants(tag), None) is not None
+    return has_descendant(link, "img") and MIN_HEADLINE_WORDS <= len(index.text(link).split()) <= max_words
 
 
 def class_weight(element: etree._Element) -> int:

@@ -23,6 +23,14 @@ _LINK_TEXT = etree.XPath("descendant-or-self::a//text()", smart_strings=False)
 text_of = etree.XPath("string()", smart_strings=False)
 
 
+def count_descendants(element: etree._Element, tag: str) -> int:
+    return sum(1 for _ in element.iterdescendants(tag))
+
+
+def has_descendant(element: etree._Element, tag: str) -> bool:
+    return next(element.iterdescendants(tag), None) is not None
+
+
 class PageIndex:
     def __init__(self, root: etree._Element) -> None:
         # One pass over the page's blocks, rather than a look at the children of every element asked about.
