@@ -185,8 +185,11 @@ def _planned_frames(
     wanted = [i for i in order if ticks.opens_interval(packets[i].pts)][: rules.max_frames]
     wanted_pts = {packets[i].pts for i in wanted}
     context = stream.codec_context
-    found: dict[int, av.VideoFrame] = {}
+    found: list[av.VideoFrame] = []
     for segment in _segments(packets, wanted):
+        # frames come out in time order, so a wanted frame not out before a later one never will be:
+        # its packet's timestamp is not its frame's (an AVI's B-frames), and the rest would be wasted
+        pending = sorted(packets[index].pts for index in segment if packets[index].pts in wanted_pts)
         last_pts = None
         for index in [*segment, None]:  # None drains the decoder at the segment's end
             if index is not None:  # a frame no other frame refers to is skipped unless wanted
@@ -195,13 +198,16 @@ def _planned_frames(
                 if frame.pts is None or (last_pts is not None and frame.pts <= last_pts):
                     return None
                 last_pts = frame.pts
-                if frame.pts in wanted_pts:
-                    found[frame.pts] = frame
+                if pending and frame.pts > pending[0]:
+                    return None
+                if pending and frame.pts == pending[0]:
+                    found.append(frame)
+                    pending.pop(0)
+        if pending:
+            return None
         context.flush_buffers()
     context.skip_frame = "DEFAULT"
-    if set(found) != wanted_pts:
-        return None
-    return [found[pts] for pts in sorted(found)]
+    return found
 
 
 def _segments(packets: list[_Packet], wanted: list[int]) -> list[range]:
@@ -298,7 +304,16 @@ def _jpeg(frame: av.VideoFrame, scaler: VideoReformatter, rules: FrameRules) -> 
         numpy.frombuffer(plane, numpy.uint8).reshape(-1, plane.line_size)[: plane.height, : plane.width]
         for plane in scaled.planes
     ]
-    # libjpeg-turbo reads past a plane's last row and column up to a whole MCU (16 px): without edge
-    # copies there it reads whatever memory follows, and the same frame gives different JPEG bytes
-    y, u, v = (numpy.pad(p, ((0, MCU_SIDE), (0, MCU_SIDE)), mode="edge")[: p.shape[0], : p.shape[1]] for p in planes)
-    return simplejpeg.encode_jpeg_yuv_planes(y, u, v, quality=rules.jpeg_quality)
+    return simplejpeg.encode_jpeg_yuv_planes(*(_edge_padded(plane) for plane in planes), quality=rules.jpeg_quality)
+
+
+def _edge_padded(plane: numpy.ndarray) -> numpy.ndarray:
+    """`plane`, in memory whose next MCU (16 px) of columns and rows repeats its edges: libjpeg-turbo
+    reads that far past a plane's last row and column, and without the copies it reads whatever memory
+    follows, so the same frame would give different JPEG bytes. (numpy.pad does the same, 5x slower.)"""
+    height, width = plane.shape
+    padded = numpy.empty((height + MCU_SIDE, width + MCU_SIDE), numpy.uint8)
+    padded[:height, :width] = plane
+    padded[:height, width:] = plane[:, -1:]
+    padded[height:] = padded[height - 1]
+    return padded[:height, :width]
