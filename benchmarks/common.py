@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,3 +25,15 @@ def per_core_rate(method: Callable[[Item], object], items: Sequence[Item], round
             method(item)
         best = min(best, time.process_time() - started)
     return len(items) / best
+
+
+def interleaved_rates(
+    methods: Mapping[str, Callable[[Item], object]], items: Sequence[Item], rounds: int
+) -> dict[str, float]:
+    """Each method's best per-core rate, the rounds interleaved (every method once per round), so that a
+    change in the machine's load weighs on all of them alike and their ratios hold."""
+    best = dict.fromkeys(methods, 0.0)
+    for _ in range(rounds):
+        for name, method in methods.items():
+            best[name] = max(best[name], per_core_rate(method, items, 1))
+    return best

@@ -28,7 +28,7 @@ from urllib.parse import urljoin
 
 import lxml.html
 import trafilatura
-from common import default_testdata, per_core_rate
+from common import default_testdata, interleaved_rates
 
 from pipelines.html.decode import decode_html
 from pipelines.html.extract import extract_page
@@ -207,16 +207,6 @@ def image_quality(
     return true / max(1, kept), true / max(1, gold_total)
 
 
-def interleaved_rates(pages: list[RawPage], rounds: int) -> dict[str, float]:
-    """Each method's best per-core rate, the rounds interleaved (every method once per round), so that a
-    change in the machine's load weighs on all of them alike and their ratios hold."""
-    best = dict.fromkeys(METHODS, 0.0)
-    for _ in range(rounds):
-        for name, method in METHODS.items():
-            best[name] = max(best[name], per_core_rate(method, pages, 1))
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--testdata", type=Path, default=default_testdata())
@@ -236,7 +226,7 @@ def main() -> None:
               "kept", "image precision", "image recall", "images inside article"]  # fmt: skip
     print("| " + " | ".join(header) + " |")
     print("|---|" + "---:|" * (len(header) - 1))
-    rates = interleaved_rates(pages, args.repeat)
+    rates = interleaved_rates(METHODS, pages, args.repeat)
     for name, method in METHODS.items():
         rate = rates[name]
         cells = [name, f"{rate:.1f}", f"{rates[FLOOR] / rate:.1f}", f"{rate * megabytes / len(pages):.2f}"]

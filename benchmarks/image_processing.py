@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import simplejpeg
-from common import default_testdata, per_core_rate
+from common import default_testdata, interleaved_rates
 from PIL import Image, ImageOps
 
 from pipelines.fetch.address_guard import AddressPolicy
@@ -166,8 +166,9 @@ def main() -> None:
     images = [p.read_bytes() for p in paths]
     megapixels = sum(_pixels(d) for d in images) / 1e6 / len(images)
     print(f"{len(images)} real images, mean {megapixels:.2f} MP, {sum(map(len, images)) / len(images) / 1e3:.0f} KB")
-    print(f"one core (process CPU time), best of {args.rounds}; quality: PSNR of the JPEG against a Lanczos")
-    print("resize of the full decode to the same size (the higher, the closer), over the images every method kept\n")
+    print(f"one core (process CPU time), best of {args.rounds} rounds in which the methods take turns; quality: PSNR")
+    print("of the JPEG against a Lanczos resize of the full decode to the same size (the higher, the closer), over")
+    print("the images every method kept\n")
     methods = {"floor: libjpeg-turbo decode at 2x the output (simplejpeg), nothing else": (decode_only, None)}
     resizer = img2dataset_resizer()
     if resizer is not None:
@@ -185,10 +186,10 @@ def main() -> None:
         print("| img2dataset resizer (OpenCV) | not installed: make bench-deps | |")
     outputs = {name: [jpeg(method(d)) for d in images] for name, (method, jpeg) in methods.items() if jpeg}
     kept = [i for i in range(len(images)) if all(jpegs[i] is not None for jpegs in outputs.values())]
-    for name, (method, jpeg) in methods.items():
-        rate = per_core_rate(method, images, args.rounds)
+    rates = interleaved_rates({name: method for name, (method, _) in methods.items()}, images, args.rounds)
+    for name, (_, jpeg) in methods.items():
         quality = f"{mean_psnr(images, outputs[name], kept):.2f}" if jpeg else ""
-        print(f"| {name} | {rate:.1f} | {quality} |")
+        print(f"| {name} | {rates[name]:.1f} | {quality} |")
 
     print(f"\n| fetch from 127.0.0.1, {args.latency_ms:.0f} ms latency (wall clock) | images/s |\n| --- | ---: |")
     names = [str(p.relative_to(folder)) for p in paths]
