@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
-import http.server
 import io
 import json
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -29,35 +26,8 @@ import pyarrow.parquet as pq
 from common import default_testdata
 
 from pipelines.cli import main as curate
+from pipelines.local_server import ImageMirror
 from pipelines.portable import PortableServices
-
-
-class ImageMirror:
-    """Every path answered by one of `images`, chosen by a hash of the path (robots.txt: 404)."""
-
-    def __init__(self, images: list[bytes]) -> None:
-        class Answer(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.endswith("/robots.txt"):
-                    self.send_error(404)
-                    return
-                body = images[int(hashlib.sha1(self.path.encode()).hexdigest(), 16) % len(images)]
-                self.send_response(200)
-                self.send_header("Content-Type", "application/octet-stream")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answer)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def run(args: list[str], output: Path) -> tuple[float, int, list[str]]:

@@ -1,11 +1,13 @@
-"""A static file server on 127.0.0.1 in a background thread: the demo's website, and the tests' fixture."""
+"""Servers on 127.0.0.1 in a background thread: a static one (the demo's website, the tests' fixture) and a
+mirror that stands in for the image hosts of real crawled pages (tests and benchmarks)."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import sys
 import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
@@ -51,3 +53,36 @@ class LocalServer:
 
     def __exit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+class ImageMirror:
+    """Answers every path with one of `images`, chosen by a hash of the path (so a URL always gets the
+    same bytes), and robots.txt and every `missing_every`-th path (0: none) with 404: the web hosts of
+    real crawled pages, which tests and benchmarks cannot reach."""
+
+    def __init__(self, images: list[bytes], missing_every: int = 0) -> None:
+        class Answer(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                digest = int(hashlib.sha1(self.path.encode()).hexdigest(), 16)
+                if self.path.endswith("/robots.txt") or (missing_every and digest % missing_every == 0):
+                    self.send_error(404)
+                    return
+                body = images[digest % len(images)]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = _Server(("127.0.0.1", 0), Answer)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="image-mirror", daemon=True)
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()

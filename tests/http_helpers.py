@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -104,24 +103,3 @@ def drip(chunks: int, every: float, chunk: bytes = b"x") -> Iterable[bytes]:
     for _ in range(chunks):
         time.sleep(every)
         yield chunk
-
-
-class ImageMirror:
-    """A mirror on 127.0.0.1 that answers every image path with one of `images` (chosen by a hash of
-    the path, so the same URL always gets the same bytes) and every `missing_every`-th path with 404:
-    it stands in for the web hosts of real crawled pages, which tests cannot reach."""
-
-    def __init__(self, images: list[bytes], missing_every: int = 10) -> None:
-        self.images = images
-
-        def answer(path: str) -> tuple[int, dict[str, str], bytes]:
-            digest = int(hashlib.sha1(path.encode()).hexdigest(), 16)
-            if path.endswith("/robots.txt") or digest % missing_every == 0:
-                return 404, {}, b"not here"
-            return 200, {"Content-Type": "application/octet-stream"}, images[digest % len(images)]
-
-        self.server = ScriptedServer({}, fallback=answer)
-        self.url = self.server.url + "/"
-
-    def close(self) -> None:
-        self.server.close()

@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
 from bs4 import BeautifulSoup
-from http_helpers import ImageMirror
 from PIL import Image
 
 from pipelines.cli import main
+from pipelines.local_server import ImageMirror
 from pipelines.run.command import print_run_summary
 from schemas.samples import validate_sample
 
@@ -35,7 +35,7 @@ def mirror(testdata: Path):
         for p in sorted((images / folder).glob("*.jpg"))
     ]
     benchmark = sorted((images / "allennlp_benchmarks" / "gqa").glob("*.jpg"))[:4]
-    server = ImageMirror([p.read_bytes() for p in [*photos, *benchmark]])
+    server = ImageMirror([p.read_bytes() for p in [*photos, *benchmark]], missing_every=10)
     yield server
     server.close()
 

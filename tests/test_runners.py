@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from http_helpers import ImageMirror
 
 from pipelines import job
 from pipelines.cli import build_parser, main
+from pipelines.local_server import ImageMirror
 from pipelines.portable import PortableServices
 from pipelines.run.command import build_pipeline, run_config_from_args
 
@@ -77,7 +77,7 @@ def run_args(testdata: Path, tmp_path_factory) -> list[str]:
     images = testdata / "images"
     photos = [p for folder in ("darknet", "img2dataset", "llava") for p in sorted((images / folder).glob("*.jpg"))]
     benchmark = sorted((images / "allennlp_benchmarks" / "gqa").glob("*.jpg"))[:4]
-    mirror = ImageMirror([p.read_bytes() for p in [*photos, *benchmark]])
+    mirror = ImageMirror([p.read_bytes() for p in [*photos, *benchmark]], missing_every=10)
     index = tmp_path_factory.mktemp("index") / "index"
     bench = f"folder:media={images / 'allennlp_benchmarks' / 'gqa'},label=gqa"  # 9 images: a small index
     assert main(["index", "build", "--benchmark", bench, "--output", str(index), "--workers", "1"]) == 0
