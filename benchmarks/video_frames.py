@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 from common import default_testdata
 
-from dedup.video_frames import FrameRules, ffmpeg_executable, sample_frames
+from dedup.video_frames import FrameRules, ffmpeg_executable, fitted_size, sample_frames
 from pipelines.fetch.address_guard import AddressPolicy
 from pipelines.local_server import LocalServer
 from pipelines.video.download import DownloadConfig, download_video
@@ -158,7 +158,7 @@ def opencv_every_frame(clip: Clip) -> Run:
                     break
                 if index == round(second * fps):  # the frame nearest the whole second
                     height, width = frame.shape[:2]
-                    size = fit(width, height)
+                    size = fitted_size(width, height, MAX_SIDE)
                     if size != (width, height):
                         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
                     ok, encoded = cv2.imencode(".jpg", frame)
@@ -169,11 +169,6 @@ def opencv_every_frame(clip: Clip) -> Run:
         finally:
             capture.release()
     return Run(jpegs, downloaded)
-
-
-def fit(width: int, height: int) -> tuple[int, int]:
-    scale = min(1.0, MAX_SIDE / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 # --- 3. ffmpeg, fastest settings ------------------------------------------------------------------
@@ -274,7 +269,7 @@ def check_jpegs(method: str, clips: list[Clip], results: dict[str, Measured]) ->
                 image.load()
                 fmt, size = image.format, image.size
             checked += 1
-            want = fit(clip.width, clip.height)
+            want = fitted_size(clip.width, clip.height, MAX_SIDE)
             if fmt != "JPEG" or max(abs(a - b) for a, b in zip(size, want, strict=True)) > 1:
                 problems.append(f"{method}: {clip.name}: {fmt} {size}, expected JPEG {want}")
     return checked, problems
