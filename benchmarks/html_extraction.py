@@ -1,8 +1,8 @@
 """HTML extraction: throughput and quality of ours vs trafilatura (with images) vs a bare lxml parse.
 
 Throughput: documents per second on one core, over the real pages in ../shared/testdata
-(readability, trafilatura and aeb sets), best of --repeat rounds that time every method in turn (so
-that the ratio to the bare parse holds when the machine's load changes). Quality, side by side:
+(readability, trafilatura and aeb sets), the methods taking turns page by page and each page's time the
+best of --repeat rounds (so that the ratio to the bare parse holds when the machine's load changes). Quality, side by side:
 - text: word-level recall, precision and F1 against the aeb gold article text (90 news and blog
   pages), for our extraction (before and after the M3W filters) and for trafilatura;
 - images: precision and recall against the images of the 43 readability pages' `expected.html`
@@ -219,7 +219,7 @@ def main() -> None:
         pages, text_gold, image_gold, args.repeat = pages[::10], text_gold[::10], image_gold[::10], 1
     megabytes = sum(len(p.body) for p in pages) / 1e6
     print(
-        f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), best of {args.repeat} interleaved rounds"
+        f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), the methods taking turns page by page, each page the best of {args.repeat}"
     )
     print(f"text against {len(text_gold)} aeb pages' gold; images against {len(image_gold)} readability pages' gold\n")
     header = ["method", "docs/s/core", "x bare parse time", "MB/s", "text recall", "text precision", "text F1",

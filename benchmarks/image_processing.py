@@ -166,7 +166,7 @@ def main() -> None:
     images = [p.read_bytes() for p in paths]
     megapixels = sum(_pixels(d) for d in images) / 1e6 / len(images)
     print(f"{len(images)} real images, mean {megapixels:.2f} MP, {sum(map(len, images)) / len(images) / 1e3:.0f} KB")
-    print(f"one core (process CPU time), best of {args.rounds} rounds in which the methods take turns; quality: PSNR")
+    print(f"one core (process CPU time), the methods taking turns image by image, each the best of {args.rounds}; PSNR")
     print("of the JPEG against a Lanczos resize of the full decode to the same size (the higher, the closer), over")
     print("the images every method kept\n")
     methods = {"floor: libjpeg-turbo decode at 2x the output (simplejpeg), nothing else": (decode_only, None)}
