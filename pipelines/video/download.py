@@ -4,7 +4,7 @@ A direct media URL (`.mp4`, `.webm`, ...: see `direct`) is fetched by the projec
 fetcher. Anything else (pages with `<video src>`, watch pages of the sites yt-dlp knows) goes to
 yt-dlp in a child process: the smallest format that still gives frames of the target size, caps on
 bytes, duration and memory, a deadline, bounded retries, no playlists, the same address rules as
-every other fetch. A site that blocks bots answers with an HTTP error or a sign-in wall: that is a
+every other fetch, and robots.txt for the URL it is handed (yt-dlp reads none itself). A site that blocks bots answers with an HTTP error or a sign-in wall: that is a
 counted reason, not a retry loop or a hang.
 """
 
@@ -22,7 +22,7 @@ from dedup.video_frames import ffmpeg_executable
 from pipelines.fetch.address_guard import AddressPolicy, BadUrl, BlockedAddress, UnresolvableHost, check_url
 from pipelines.fetch.guarded_proxy import GuardedProxy
 from pipelines.fetch.http_client import USER_AGENT, FetchConfig
-from pipelines.video.direct import DirectFetchFailed, fetch_media, is_direct_media_url
+from pipelines.video.direct import DirectFetchFailed, fetch_media, is_direct_media_url, shared_fetcher, video_reason
 from pipelines.video.ytdlp_zygote import DeadlineExceeded, Zygote
 
 _ZYGOTE = Zygote()  # one per worker process, shared by its download threads
@@ -40,7 +40,7 @@ class DownloadConfig:
     user_agent: str = USER_AGENT
     max_memory_bytes: int = 1 << 30  # yt-dlp's address space, extraction included
     per_host_delay: float = 1.0  # direct fetches: seconds between two requests to one host
-    respect_robots: bool = True  # direct fetches
+    respect_robots: bool = True  # direct fetches, and the URL handed to yt-dlp
 
     def direct_fetch(self) -> FetchConfig:
         """The guarded fetcher's settings for a direct media URL: this download's caps and deadline."""
@@ -108,6 +108,7 @@ def download_video(url: str, config: DownloadConfig) -> Iterator[DownloadedVideo
         with _direct_download(url, config) as video:
             yield video
         return
+    _check_robots(url, config)
     with (
         tempfile.TemporaryDirectory(prefix="curate-video-") as folder,
         GuardedProxy(config.addresses, config.socket_timeout_s, max_bytes=config.max_bytes) as proxy,
@@ -181,6 +182,13 @@ def _rejection(url: str, message: str, proxy: GuardedProxy, config: DownloadConf
         return VideoRejected("too_large", f"{url}: over {config.max_bytes} bytes read from the network")
     reason = next((reason for needle, reason in _ERROR_REASONS if needle in message), "download_error")
     return VideoRejected(reason, f"{url}: {message.removeprefix('ERROR: ')[:300]}")
+
+
+def _check_robots(url: str, config: DownloadConfig) -> None:
+    """The robots.txt of the URL handed to yt-dlp, which reads none itself, from the direct path's cache."""
+    verdict = shared_fetcher(config.direct_fetch()).robots_verdict(url)
+    if not verdict.allowed:
+        raise VideoRejected(video_reason(verdict.reason), f"{url}: {verdict.detail}")
 
 
 def _check_address(url: str, policy: AddressPolicy) -> None:
