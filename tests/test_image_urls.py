@@ -1,11 +1,12 @@
 """Image URL hygiene before fetching: tracker hosts and beacons by host and path, not only by words in
 the path; placeholders in `src` give way to the lazy-loaded image."""
 
+import lxml.html
 import pytest
 from lxml.html import fragment_fromstring
 
 from pipelines.filters.image_urls import ImageUrlRules, image_url_rejection
-from pipelines.html.images import image_url
+from pipelines.html.images import _PLACEHOLDER, _is_placeholder, image_url
 from schemas import ImageSegment
 
 
@@ -42,3 +43,20 @@ def test_trackers_and_beacons_are_dropped_and_photos_kept(url, reason):
 )
 def test_the_lazy_loaded_image_wins_over_its_placeholder(img, url):
     assert image_url(fragment_fromstring(img), "http://site.test/page.html") == "http://site.test" + url
+
+
+def test_the_placeholder_prefilter_lets_through_every_url_its_pattern_matches(testdata):
+    """`_is_placeholder` runs the pattern only on URLs that hold one of its hints: a new alternative in
+    the pattern without a hint would go unseen. Every image attribute of the real pages, and look-alikes."""
+    urls = {
+        "data:image/gif;base64,R0lGODlhAQABAAAAACw=", "/img/Placeholder-Wide.svg", "/js/LAZY_LOAD.gif",
+        "/static/1X1.png", "/a/Blank.GIF", "/Spacer.gif", "/img/Transparent.PNG", "/t/trans.png",
+        "/Empty.jpeg", "/clear.webp", "/GREY.jpg", "/gray.png", "/Loading.gif", "/loader.gif", "/pixel.png",
+        "/ïmg/blank.gif", "/photos/flamingo-1x1-crop.jpg",
+    }  # fmt: skip
+    for page in (testdata / "web/html").rglob("*.htm*"):
+        root = lxml.html.document_fromstring(page.read_bytes())
+        urls.update(value.strip() for img in root.iter("img") for value in img.attrib.values())
+    assert len(urls) > 1000
+    assert [url for url in urls if _is_placeholder(url) != bool(_PLACEHOLDER.search(url))] == []
+    assert sum(map(_is_placeholder, urls)) > 50
