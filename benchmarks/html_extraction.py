@@ -79,6 +79,12 @@ def ours_document(page: RawPage) -> Segments:
     return _segments(document.segments) if document else []
 
 
+def ours_job_document(page: RawPage) -> Segments:
+    """As the M3W job runs by default: a page left without an image is rejected (before the text rules)."""
+    document = build_document(page, M3WConfig()).document
+    return _segments(document.segments) if document else []
+
+
 def trafilatura_with_images(page: RawPage) -> Segments:
     text = trafilatura.extract(decode_html(page.body).text, url=page.url, include_images=True) or ""
     segments: Segments = []
@@ -102,6 +108,7 @@ METHODS: dict[str, Callable[[RawPage], Segments]] = {
     "ours: decode + extract": ours_extract,
     "ours: decode + extract, --article_text_only": ours_article_only,
     "ours: full M3W document (filters, lang id)": ours_document,
+    "ours: the same, pages without images rejected (the job's default)": ours_job_document,
     "trafilatura 2.x (include_images)": trafilatura_with_images,
 }
 
