@@ -1,8 +1,9 @@
 """HTML extraction: throughput and quality of ours vs trafilatura (with images) vs a bare lxml parse.
 
 Throughput: documents per second on one core, over the real pages in ../shared/testdata
-(readability, trafilatura and aeb sets), the methods taking turns page by page and each page's time the
-best of --repeat rounds (so that the ratio to the bare parse holds when the machine's load changes). Quality, side by side:
+(readability, trafilatura and aeb sets), the methods taking turns page by page and each page's time
+the best of --repeat rounds (so that the ratio to the bare parse holds when the machine's load
+changes). Quality, side by side:
 - text: word-level recall, precision and F1 against the aeb gold article text (90 news and blog
   pages), for our extraction (before and after the M3W filters) and for trafilatura;
 - images: precision and recall against the images of the 43 readability pages' `expected.html`
@@ -17,6 +18,7 @@ best of --repeat rounds (so that the ratio to the bare parse holds when the mach
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import re
@@ -74,14 +76,10 @@ def ours_article_only(page: RawPage) -> Segments:
     return _segments(extract_page(decode_html(page.body, page.content_type).text, page.url, False).segments)
 
 
-def ours_document(page: RawPage) -> Segments:
-    document = build_document(page, M3WConfig(keep_documents_without_images=True)).document
-    return _segments(document.segments) if document else []
-
-
-def ours_job_document(page: RawPage) -> Segments:
-    """As the M3W job runs by default: a page left without an image is rejected (before the text rules)."""
-    document = build_document(page, M3WConfig()).document
+def ours_document(page: RawPage, keep_documents_without_images: bool = True) -> Segments:
+    """The full M3W step; the job's default rejects a page left without images (before the text rules)."""
+    config = M3WConfig(keep_documents_without_images=keep_documents_without_images)
+    document = build_document(page, config).document
     return _segments(document.segments) if document else []
 
 
@@ -108,7 +106,9 @@ METHODS: dict[str, Callable[[RawPage], Segments]] = {
     "ours: decode + extract": ours_extract,
     "ours: decode + extract, --article_text_only": ours_article_only,
     "ours: full M3W document (filters, lang id)": ours_document,
-    "ours: the same, pages without images rejected (the job's default)": ours_job_document,
+    "ours: the same, pages without images rejected (the job's default)": functools.partial(
+        ours_document, keep_documents_without_images=False
+    ),
     "trafilatura 2.x (include_images)": trafilatura_with_images,
 }
 
@@ -226,7 +226,8 @@ def main() -> None:
         pages, text_gold, image_gold, args.repeat = pages[::10], text_gold[::10], image_gold[::10], 1
     megabytes = sum(len(p.body) for p in pages) / 1e6
     print(
-        f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), the methods taking turns page by page, each page the best of {args.repeat}"
+        f"{len(pages)} real pages, {megabytes:.1f} MB; one core (process CPU time), the methods taking turns "
+        f"page by page, each page the best of {args.repeat}"
     )
     print(f"text against {len(text_gold)} aeb pages' gold; images against {len(image_gold)} readability pages' gold\n")
     header = ["method", "docs/s/core", "x bare parse time", "MB/s", "text recall", "text precision", "text F1",

@@ -4,8 +4,9 @@ A direct media URL (`.mp4`, `.webm`, ...: see `direct`) is fetched by the projec
 fetcher. Anything else (pages with `<video src>`, watch pages of the sites yt-dlp knows) goes to
 yt-dlp in a child process: the smallest format that still gives frames of the target size, caps on
 bytes, duration and memory, a deadline, bounded retries, no playlists, the same address rules as
-every other fetch, and robots.txt for the URL it is handed (yt-dlp reads none itself). A site that blocks bots answers with an HTTP error or a sign-in wall: that is a
-counted reason, not a retry loop or a hang.
+every other fetch, and robots.txt for the URL it is handed (yt-dlp reads none itself). A site that
+blocks bots answers with an HTTP error or a sign-in wall: that is a counted reason, not a retry loop
+or a hang.
 """
 
 from __future__ import annotations
